@@ -1,0 +1,59 @@
+package acl
+
+import "dataportal/catalog"
+
+// reasons explains each policy line by its "why" key.
+var reasons = map[string]catalog.Text{
+	"view.open":             catalog.T("无条件开放数据的元数据对所有人公开", "metadata of open data is public"),
+	"view.conditional":      catalog.T("有条件开放数据的元数据对所有人公开", "metadata of conditional data is public"),
+	"view.important":        catalog.T("重要数据的元数据仅对已认证机构的登录用户可见", "metadata of important data is visible to signed-in users of verified organisations"),
+	"view.own_org":          catalog.T("提供机构始终可以查看自己的数据集", "the provider organisation always sees its own datasets"),
+	"view.bureau":           catalog.T("数据局可以查看所有已发布的数据集", "the bureau sees every published dataset"),
+	"view.bureau_withdrawn": catalog.T("数据局可以查看已撤回的数据集", "the bureau sees withdrawn datasets"),
+	"view.bureau_confirm":   catalog.T("数据局可以查看等待其确认分级的数据集", "the bureau sees datasets whose tier awaits its confirmation"),
+
+	"download.open":        catalog.T("无条件开放数据可由任何登录用户下载", "open data can be downloaded by any signed-in user"),
+	"download.conditional": catalog.T("有条件开放数据需持有提供方批准的授权", "conditional data needs a grant approved by the provider"),
+	"download.important":   catalog.T("重要数据需持有经提供方和数据局批准、在有效期内的授权", "important data needs an unexpired grant approved by the provider and the bureau"),
+	"download.own_org":     catalog.T("提供机构始终可以下载自己的数据集", "the provider organisation can always download its own datasets"),
+
+	"request.conditional": catalog.T("已发布的有条件开放数据可以申请访问", "access to published conditional data can be requested"),
+	"request.important":   catalog.T("已认证机构的用户可以申请访问已发布的重要数据", "users of verified organisations can request access to published important data"),
+
+	"edit.own_org":     catalog.T("提供机构的数据提供者可以编辑本机构的数据集", "providers of the owning organisation edit its datasets"),
+	"publish.own_org":  catalog.T("提供机构的数据提供者可以发布本机构的数据集", "providers of the owning organisation publish its datasets"),
+	"withdraw.own_org": catalog.T("提供机构的数据提供者可以撤回本机构的数据集", "providers of the owning organisation withdraw its datasets"),
+	"withdraw.bureau":  catalog.T("数据局可以撤回任何数据集", "the bureau can withdraw any dataset"),
+
+	"decide.provider": catalog.T("提供机构审批对其数据的访问申请", "the provider organisation decides requests for its data"),
+	"decide.bureau":   catalog.T("重要数据的访问申请还须经数据局审批", "requests for important data are also decided by the bureau"),
+
+	"tier.confirm":           catalog.T("数据局确认或调高数据分级", "the bureau confirms or raises tiers"),
+	"tier.lower_bureau":      catalog.T("数据局可以调低数据分级", "the bureau can lower a tier"),
+	"tier.lower_unconfirmed": catalog.T("数据局确认之前，提供方可以调整本机构数据集的分级", "until the bureau confirms it, the provider may change its dataset's tier"),
+}
+
+// actionLabels names each action in explanations.
+var actionLabels = map[catalog.Action]catalog.Text{
+	catalog.ActView:        catalog.T("查看元数据", "view the metadata"),
+	catalog.ActDownload:    catalog.T("下载文件", "download files"),
+	catalog.ActEdit:        catalog.T("编辑", "edit"),
+	catalog.ActPublish:     catalog.T("发布", "publish"),
+	catalog.ActWithdraw:    catalog.T("撤回", "withdraw"),
+	catalog.ActRequest:     catalog.T("申请访问", "request access"),
+	catalog.ActDecide:      catalog.T("审批访问申请", "decide access requests"),
+	catalog.ActConfirmTier: catalog.T("确认分级", "confirm the tier"),
+	catalog.ActLowerTier:   catalog.T("调低分级", "lower the tier"),
+}
+
+var (
+	msgSignIn     = catalog.T("请先登录", "sign in first")
+	msgSignInNext = catalog.T("登录后再试", "sign in and try again")
+)
+
+// noRule explains a denial that no policy line could have turned into an allow.
+func noRule(act catalog.Action, tier catalog.Tier) catalog.Text {
+	tl, _ := catalog.Tiers.Label(string(tier))
+	al := actionLabels[act]
+	return catalog.T("分级规则不允许您对“"+tl.Zh+"”数据"+al.Zh, "the tier rules do not let you "+al.En+" for "+tl.En)
+}
