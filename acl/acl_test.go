@@ -98,6 +98,10 @@ func expect(w who, own bool, tier catalog.Tier, act catalog.Action, status strin
 		return w.has("bureau")
 	case catalog.ActLowerTier:
 		return w.has("bureau") || (w.has("provider") && own && !confirmed)
+	case catalog.ActManageAccounts:
+		return w.has("admin")
+	case catalog.ActVerifyOrg:
+		return w.has("admin") || w.has("bureau")
 	}
 	panic("unknown action " + act)
 }

@@ -28,22 +28,27 @@ var reasons = map[string]catalog.Text{
 	"decide.provider": catalog.T("提供机构审批对其数据的访问申请", "the provider organisation decides requests for its data"),
 	"decide.bureau":   catalog.T("重要数据的访问申请还须经数据局审批", "requests for important data are also decided by the bureau"),
 
-	"tier.confirm":           catalog.T("数据局确认或调高数据分级", "the bureau confirms or raises tiers"),
-	"tier.lower_bureau":      catalog.T("数据局可以调低数据分级", "the bureau can lower a tier"),
+	"tier.confirm":      catalog.T("数据局确认或调高数据分级", "the bureau confirms or raises tiers"),
+	"tier.lower_bureau": catalog.T("数据局可以调低数据分级", "the bureau can lower a tier"),
+	"accounts.manage":   catalog.T("管理员管理用户和机构", "administrators manage users and organisations"),
+	"accounts.verify":   catalog.T("数据局和管理员认证机构", "the bureau and administrators verify organisations"),
+
 	"tier.lower_unconfirmed": catalog.T("数据局确认之前，提供方可以调整本机构数据集的分级", "until the bureau confirms it, the provider may change its dataset's tier"),
 }
 
 // actionLabels names each action in explanations.
 var actionLabels = map[catalog.Action]catalog.Text{
-	catalog.ActView:        catalog.T("查看元数据", "view the metadata"),
-	catalog.ActDownload:    catalog.T("下载文件", "download files"),
-	catalog.ActEdit:        catalog.T("编辑", "edit"),
-	catalog.ActPublish:     catalog.T("发布", "publish"),
-	catalog.ActWithdraw:    catalog.T("撤回", "withdraw"),
-	catalog.ActRequest:     catalog.T("申请访问", "request access"),
-	catalog.ActDecide:      catalog.T("审批访问申请", "decide access requests"),
-	catalog.ActConfirmTier: catalog.T("确认分级", "confirm the tier"),
-	catalog.ActLowerTier:   catalog.T("调低分级", "lower the tier"),
+	catalog.ActView:           catalog.T("查看元数据", "view the metadata"),
+	catalog.ActDownload:       catalog.T("下载文件", "download files"),
+	catalog.ActEdit:           catalog.T("编辑", "edit"),
+	catalog.ActPublish:        catalog.T("发布", "publish"),
+	catalog.ActWithdraw:       catalog.T("撤回", "withdraw"),
+	catalog.ActRequest:        catalog.T("申请访问", "request access"),
+	catalog.ActDecide:         catalog.T("审批访问申请", "decide access requests"),
+	catalog.ActConfirmTier:    catalog.T("确认分级", "confirm the tier"),
+	catalog.ActLowerTier:      catalog.T("调低分级", "lower the tier"),
+	catalog.ActManageAccounts: catalog.T("管理用户和机构", "manage users and organisations"),
+	catalog.ActVerifyOrg:      catalog.T("认证机构", "verify organisations"),
 }
 
 var (
@@ -53,7 +58,10 @@ var (
 
 // noRule explains a denial that no policy line could have turned into an allow.
 func noRule(act catalog.Action, tier catalog.Tier) catalog.Text {
-	tl, _ := catalog.Tiers.Label(string(tier))
 	al := actionLabels[act]
+	tl, ok := catalog.Tiers.Label(string(tier))
+	if !ok {
+		return catalog.T("您的角色无权"+al.Zh, "your role may not "+al.En)
+	}
 	return catalog.T("分级规则不允许您对“"+tl.Zh+"”数据"+al.Zh, "the tier rules do not let you "+al.En+" for "+tl.En)
 }

@@ -16,10 +16,15 @@ const (
 	ActDecide      Action = "decide"       // approve or reject access requests
 	ActConfirmTier Action = "confirm-tier" // confirm or raise a tier (bureau)
 	ActLowerTier   Action = "lower-tier"   // set a lower tier than the current one
+
+	// Actions on the portal itself rather than on one dataset; they are
+	// decided against the zero Resource.
+	ActManageAccounts Action = "manage-accounts" // create and disable users and organisations
+	ActVerifyOrg      Action = "verify-org"      // verify an organisation's identity
 )
 
 // Actions lists every action, in the order explanations use.
-var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier}
+var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier, ActManageAccounts, ActVerifyOrg}
 
 // Subject is who asks, as the ACL sees it. The zero Subject is anonymous.
 type Subject struct {

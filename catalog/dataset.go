@@ -7,27 +7,11 @@ import (
 
 // Dataset is a registered dataset or corpus. It is the API's shape too.
 type Dataset struct {
-	ID            string   `json:"id"`
-	Title         string   `json:"title"`
-	TitleEn       string   `json:"title_en"`
-	Description   string   `json:"description"`
-	DescriptionEn string   `json:"description_en"`
-	Domain        string   `json:"domain"`
-	Modality      string   `json:"modality"`
-	Tasks         []string `json:"tasks"`
-	Languages     []string `json:"languages"`
-	Keywords      []string `json:"keywords"`
-	Tier          Tier     `json:"tier"`
+	ID string `json:"id"`
+	DatasetFields
 	// TierConfirmed is set when the bureau confirmed (or raised) the tier.
 	TierConfirmed    bool              `json:"tier_confirmed"`
 	TierConfirmation *TierConfirmation `json:"tier_confirmation,omitempty"`
-	PersonalInfo     bool              `json:"personal_info"`
-	Deidentification *Deidentification `json:"deidentification,omitempty"`
-	License          string            `json:"license"`
-	IPRegistration   *IPRegistration   `json:"ip_registration,omitempty"`
-	Size             Size              `json:"size"`
-	Formats          []string          `json:"formats"`
-	ListItems        []string          `json:"list_items"`
 
 	// Publisher is the id of the organisation that owns the dataset.
 	Publisher     string    `json:"publisher"`
@@ -46,6 +30,28 @@ type Dataset struct {
 	// Rev is the content revision: it moves with every change a user makes
 	// and is the dataset's ETag. Bookkeeping writes (index state) leave it.
 	Rev int64 `json:"rev"`
+}
+
+// DatasetFields are the fields a provider writes: the body of a create
+// request (with the id) and what a PATCH may change.
+type DatasetFields struct {
+	Title            string            `json:"title"`
+	TitleEn          string            `json:"title_en"`
+	Description      string            `json:"description"`
+	DescriptionEn    string            `json:"description_en"`
+	Domain           string            `json:"domain"`
+	Modality         string            `json:"modality"`
+	Tasks            []string          `json:"tasks"`
+	Languages        []string          `json:"languages"`
+	Keywords         []string          `json:"keywords"`
+	Tier             Tier              `json:"tier"`
+	PersonalInfo     bool              `json:"personal_info"`
+	Deidentification *Deidentification `json:"deidentification,omitempty"`
+	License          string            `json:"license"`
+	IPRegistration   *IPRegistration   `json:"ip_registration,omitempty"`
+	Size             Size              `json:"size"`
+	Formats          []string          `json:"formats"`
+	ListItems        []string          `json:"list_items"`
 }
 
 // Deidentification records how personal information was removed.
