@@ -120,6 +120,8 @@ type Principal struct {
 	SessionID string
 	// TokenID is set when the request is authenticated by a personal token.
 	TokenID string
+	// CSRF is the session's anti-forgery token (sessions only).
+	CSRF string
 }
 
 // Anonymous is the principal of a request without credentials.
@@ -139,4 +141,10 @@ func (p Principal) Subject() Subject {
 		s.OrgVerified = p.Org.Verified
 	}
 	return s
+}
+
+// Console is the principal of the operator at the command line (`portal
+// user add`, `portal demo`): an administrator. It never comes from a request.
+func Console() Principal {
+	return Principal{User: &User{ID: "console", Name: "命令行", Roles: []string{RoleAdmin}, Status: UserActive}}
 }
