@@ -1,0 +1,320 @@
+// Command portal runs the dataportal server and its maintenance commands.
+//
+//	portal [serve] [--demo]            serve the portal (the default)
+//	portal user add --email E --password P --role R [--org NAME] [--credit-code C]
+//	portal demo                        load the demo catalogue and print its accounts
+//	portal reindex                     rebuild the search index from the store
+//	portal backup --out FILE           copy the SQLite store consistently while serving
+//
+// Every command takes the configuration flags of serve and the PORTAL_*
+// environment variables (see README.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"dataportal/catalog"
+	"dataportal/catalog/demo"
+	"dataportal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	if cmd == "user" {
+		if len(args) == 0 || args[0] != "add" {
+			fmt.Fprintln(stderr, "usage: portal user add --email E --password P --role R [--name N] [--org NAME] [--credit-code C]")
+			return 2
+		}
+		cmd, args = "user add", args[1:]
+	}
+	fs := flag.NewFlagSet("portal "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	load := server.RegisterFlags(fs, getenv)
+	var err error
+	switch cmd {
+	case "serve":
+		if err = parse(fs, args); err == nil {
+			err = serve(ctx, load, stdout, stderr)
+		}
+	case "user add":
+		email := fs.String("email", "", "e-mail address (required)")
+		password := fs.String("password", "", "password, at least 10 characters (required)")
+		roles := fs.String("role", "", "developer, provider, bureau or admin; comma-separated for several (required)")
+		name := fs.String("name", "", "display name (default: the part of the address before @)")
+		org := fs.String("org", "", "organisation name; created and verified if it does not exist")
+		code := fs.String("credit-code", "", "unified social credit code of a new organisation")
+		if err = parse(fs, args); err == nil {
+			err = withService(ctx, load, stderr, false, func(ctx context.Context, svc *catalog.Service) error {
+				return addUser(ctx, svc, stdout, *email, *password, *roles, *name, *org, *code)
+			})
+		}
+	case "demo":
+		if err = parse(fs, args); err == nil {
+			err = withService(ctx, load, stderr, true, func(ctx context.Context, svc *catalog.Service) error {
+				return demo.Load(ctx, svc, stdout)
+			})
+		}
+	case "reindex":
+		if err = parse(fs, args); err == nil {
+			err = reindex(ctx, load, stdout, stderr)
+		}
+	case "backup":
+		out := fs.String("out", "", "file to write the SQLite backup to (must not exist)")
+		if err = parse(fs, args); err == nil {
+			err = backup(ctx, load, *out, stdout)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, backup; 'portal COMMAND -h' lists flags")
+		return 0
+	default:
+		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, backup)\n", cmd)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "portal:", userMessage(err))
+		return 1
+	}
+	return 0
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// userMessage shows a domain error's message with its field errors.
+func userMessage(err error) string {
+	var de *catalog.Error
+	if errors.As(err, &de) && de.Kind != catalog.KindInternal {
+		msg := de.Message.Zh + " / " + de.Message.En
+		for _, f := range de.Fields {
+			msg += fmt.Sprintf("\n  %s: %s / %s", f.Field, f.Message.Zh, f.Message.En)
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+func newLogger(cfg server.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, load func() (server.Config, error), stdout, stderr io.Writer) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	app, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if cfg.Demo {
+		if err := demo.LoadIfEmpty(ctx, app.Service(), stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "dataportal 门户已启动 / serving on http://%s\n", ln.Addr())
+	return app.Serve(ctx, ln)
+}
+
+// withService runs fn with a service over the configured store. The index
+// is opened when the command needs it (and fails if a server holds it).
+func withService(ctx context.Context, load func() (server.Config, error), stderr io.Writer, needIndex bool, fn func(context.Context, *catalog.Service) error) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil && cfg.MongoURI == "" {
+		return err
+	}
+	store, err := server.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	var index catalog.Index
+	if needIndex {
+		if index, err = server.OpenIndex(cfg); err != nil {
+			return fmt.Errorf("open index (is a portal serving from this data directory? stop it first): %w", err)
+		}
+		defer index.Close()
+	}
+	svc, _, err := server.NewService(ctx, cfg, log, store, index)
+	if err != nil {
+		return err
+	}
+	if err := fn(ctx, svc); err != nil {
+		return err
+	}
+	if needIndex {
+		// Index what the command wrote, so a server started next finds it.
+		return svc.Reconcile(ctx)
+	}
+	return nil
+}
+
+func addUser(ctx context.Context, svc *catalog.Service, out io.Writer, email, password, roles, name, orgName, code string) error {
+	if email == "" || password == "" || roles == "" {
+		return errors.New("--email, --password and --role are required")
+	}
+	console := catalog.Console()
+	rs := strings.Split(roles, ",")
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	orgID := ""
+	if orgName != "" {
+		o, err := svc.FindOrganizationByName(ctx, orgName)
+		switch {
+		case err == nil:
+			if code != "" && !strings.EqualFold(o.CreditCode, code) {
+				return fmt.Errorf("organisation %q exists with another credit code (%s)", orgName, o.CreditCode)
+			}
+		case catalog.IsKind(err, catalog.KindNotFound):
+			if code == "" {
+				return fmt.Errorf("organisation %q does not exist; give --credit-code to create it", orgName)
+			}
+			kind := map[string]string{catalog.RoleProvider: "provider", catalog.RoleDeveloper: "developer", catalog.RoleBureau: "bureau", catalog.RoleAdmin: "operator"}[strings.TrimSpace(rs[0])]
+			if o, err = svc.CreateOrganization(ctx, console, catalog.NewOrganization{Name: orgName, CreditCode: code, Kind: kind, Verified: true}); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "created and verified organisation %s (%s)\n", o.Name, o.ID)
+		default:
+			return err
+		}
+		orgID = o.ID
+	}
+	u, err := svc.CreateUser(ctx, console, catalog.NewUser{Email: email, Name: name, Password: password, Roles: rs, OrgID: orgID})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created user %s (%s) with roles %s\n", u.Email, u.ID, strings.Join(u.Roles, ","))
+	return nil
+}
+
+// reindex rebuilds the index itself when no server holds it, or asks the
+// serving instance to rebuild (through the store) and waits for it.
+func reindex(ctx context.Context, load func() (server.Config, error), stdout, stderr io.Writer) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	store, err := server.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	index, ierr := server.OpenIndex(cfg)
+	if ierr == nil {
+		defer index.Close()
+		svc, _, err := server.NewService(ctx, cfg, log, store, index)
+		if err != nil {
+			return err
+		}
+		n, err := svc.Reindex(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "索引已重建 / index rebuilt: %d datasets\n", n)
+		return nil
+	}
+	if !catalog.IsKind(ierr, catalog.KindUnavailable) {
+		return ierr
+	}
+	svc, _, err := server.NewService(ctx, cfg, log, store, nil)
+	if err != nil {
+		return err
+	}
+	if err := svc.RequestReindex(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "the index is held by a running portal; asked it to rebuild")
+	deadline := time.Now().Add(30 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		state, err := svc.ReindexState(ctx)
+		if err != nil {
+			return err
+		}
+		if state == "done" {
+			fmt.Fprintln(stdout, "索引已重建 / index rebuilt by the running portal")
+			return nil
+		}
+	}
+	return errors.New("the running portal did not finish the rebuild in 30 minutes; it will go on trying")
+}
+
+func backup(ctx context.Context, load func() (server.Config, error), out string, stdout io.Writer) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	if cfg.MongoURI != "" {
+		return errors.New("the store is MongoDB: back it up with mongodump (see deploy/README.md)")
+	}
+	if out == "" {
+		out = fmt.Sprintf("portal-backup-%s.db", time.Now().UTC().Format("20060102T150405Z"))
+	}
+	store, err := server.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	b, ok := store.(interface {
+		Backup(context.Context, string) error
+	})
+	if !ok {
+		return errors.New("this store cannot be backed up by the portal")
+	}
+	if err := b.Backup(ctx, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "store backed up to %s (the search index is rebuilt from it; blobs are under %s)\n", out, cfg.DataDir)
+	return nil
+}
