@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 )
 
@@ -46,6 +45,12 @@ type Schema struct {
 	Name   string
 	Fields []Field
 }
+
+// rfc3339 is the subset of RFC 3339 that every backend reads the same way:
+// Go also accepts a comma before the fraction and offsets up to ±23:59,
+// which SQLite's date functions reject, and a time one backend cannot read
+// would silently be missing from its index.
+var rfc3339 = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-](0\d|1[0-4]):[0-5]\d)$`)
 
 var schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}$`)
 var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,40}(\.[a-z][a-z0-9_]{0,40}){0,3}$`)
@@ -173,7 +178,9 @@ func DecodeCursor(s string, f Field) (Cursor, error) {
 	if err != nil {
 		return c, E(KindInvalid, "分页游标无效", "invalid page cursor")
 	}
-	if err := json.Unmarshal(b, &c); err != nil || c.ID == "" {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // int64 sort values above 2^53 must survive the round trip
+	if err := dec.Decode(&c); err != nil || c.ID == "" {
 		return c, E(KindInvalid, "分页游标无效", "invalid page cursor")
 	}
 	if f.Name == "" || c.Value == nil {
@@ -207,6 +214,10 @@ func NormalizeValue(f Field, v any) (any, error) {
 			if n == float64(int64(n)) {
 				return int64(n), nil
 			}
+		case json.Number:
+			if i, err := n.Int64(); err == nil {
+				return i, nil
+			}
 		}
 	case Bool:
 		if b, ok := v.(bool); ok {
@@ -217,6 +228,9 @@ func NormalizeValue(f Field, v any) (any, error) {
 		case time.Time:
 			return t.UTC(), nil
 		case string:
+			if !rfc3339.MatchString(t) {
+				break
+			}
 			p, err := time.Parse(time.RFC3339Nano, t)
 			if err == nil {
 				return p.UTC(), nil
@@ -277,40 +291,4 @@ func Stale() error {
 func Duplicate(field string) error {
 	return &Error{Kind: KindConflict, Message: T("该值已被使用", "this value is already taken"),
 		Fields: []FieldError{{Field: field, Code: "duplicate", Message: T("该值已被使用", "this value is already taken")}}}
-}
-
-// ExtractField returns the value at a declared field's path in a JSON body,
-// converted to the field's Go type (string, int64, bool, time.Time), and
-// whether it is present and non-null. Adapters that compute index values in
-// Go use it so both backends read documents the same way.
-func ExtractField(body json.RawMessage, f Field) (any, bool, error) {
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, false, fmt.Errorf("document body is not a JSON object: %w", err)
-	}
-	var cur any = m
-	for _, part := range strings.Split(f.Name, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false, nil
-		}
-		cur, ok = obj[part]
-		if !ok || cur == nil {
-			return nil, false, nil
-		}
-	}
-	if n, ok := cur.(json.Number); ok {
-		if i, err := n.Int64(); err == nil {
-			cur = i
-		} else if fl, err := n.Float64(); err == nil {
-			cur = fl
-		}
-	}
-	v, err := NormalizeValue(f, cur)
-	if err != nil {
-		return nil, false, err
-	}
-	return v, true, nil
 }
