@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"dataportal/catalog"
+	"dataportal/catalog/mongo/mongotest"
 )
 
 // testPortal is a portal serving on a loopback port from a data directory.
@@ -343,8 +344,22 @@ func searchAll(t *testing.T, c *client, query string) []string {
 	return ids
 }
 
+func TestMain(m *testing.M) { os.Exit(mongotest.Main(m)) }
+
 func TestTiersThroughTheAPI(t *testing.T) {
-	p := startPortal(t, testConfig(t.TempDir()))
+	testTiers(t, testConfig(t.TempDir()))
+}
+
+// TestTiersOnMongoDB runs the same journey on the MongoDB backend (an
+// in-process FerretDB, or PORTAL_MONGODB_URI), with the Bleve index.
+func TestTiersOnMongoDB(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.MongoURI, cfg.MongoDB = mongotest.URI(t), mongotest.Database(t)
+	testTiers(t, cfg)
+}
+
+func testTiers(t *testing.T, cfg Config) {
+	p := startPortal(t, cfg)
 	acc := seed(t, p)
 	ids := tierSet(t, p, acc["provider"])
 	// The second provider publishes an open dataset of its own.
