@@ -22,6 +22,7 @@ func IndexDocOf(d *Dataset) IndexDoc {
 		Tier: string(d.Tier), License: d.License, Publisher: d.Publisher, PublisherName: d.PublisherName, PublisherEn: d.PublisherEn,
 		Formats: d.Formats, ListItems: d.ListItems, Status: d.Status, OwnerOrg: d.Publisher,
 		AwaitingConfirmation: d.AwaitingConfirmation(), UpdatedAt: d.UpdatedAt, Records: d.Size.Records, Bytes: d.Size.Bytes,
+		TitleSort: TitleSortKey(d.Title),
 	}
 	if d.PublishedAt != nil {
 		doc.PublishedAt = *d.PublishedAt

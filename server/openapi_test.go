@@ -10,7 +10,7 @@ import (
 
 func TestOpenAPIDocument(t *testing.T) {
 	p := startPortal(t, testConfig(t.TempDir()))
-	r := p.anon().want(200, "GET", "/api/v1/openapi.json", nil)
+	r := p.anon().want(t, 200, "GET", "/api/v1/openapi.json", nil)
 	doc, err := openapi3.NewLoader().LoadFromData(r.body)
 	if err != nil {
 		t.Fatalf("load: %v", err)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -129,8 +130,8 @@ func (r response) problem(t *testing.T) Problem {
 	return p
 }
 
-func (c *client) do(method, path string, body any, hdr ...string) response {
-	c.p.t.Helper()
+func (c *client) do(t *testing.T, method, path string, body any, hdr ...string) response {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -141,13 +142,13 @@ func (c *client) do(method, path string, body any, hdr ...string) response {
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			c.p.t.Fatal(err)
+			t.Fatal(err)
 		}
 		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, c.p.url+path, rd)
 	if err != nil {
-		c.p.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -163,18 +164,18 @@ func (c *client) do(method, path string, body any, hdr ...string) response {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.p.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
-func (c *client) want(status int, method, path string, body any, hdr ...string) response {
-	c.p.t.Helper()
-	r := c.do(method, path, body, hdr...)
+func (c *client) want(t *testing.T, status int, method, path string, body any, hdr ...string) response {
+	t.Helper()
+	r := c.do(t, method, path, body, hdr...)
 	if r.status != status {
-		c.p.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, status, r.body)
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, status, r.body)
 	}
 	return r
 }
@@ -221,9 +222,9 @@ func seed(t *testing.T, p *testPortal) map[string]*account {
 			t.Fatalf("user %s: %v", name, err)
 		}
 		var login LoginResponse
-		p.anon().want(200, "POST", "/api/v1/auth/login", LoginRequest{Email: a.email, Password: a.password}).json(t, &login)
+		p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: a.email, Password: a.password}).json(t, &login)
 		var tok catalog.NewToken
-		p.as(login.Token).want(201, "POST", "/api/v1/tokens", TokenRequest{Name: "test"}).json(t, &tok)
+		p.as(login.Token).want(t, 201, "POST", "/api/v1/tokens", TokenRequest{Name: "test"}).json(t, &tok)
 		if !strings.HasPrefix(tok.Secret, "dpt_") {
 			t.Fatalf("token %q lacks its prefix", tok.Secret)
 		}
@@ -264,12 +265,12 @@ func tierSet(t *testing.T, p *testPortal, prov *account) map[catalog.Tier]string
 	ids := map[catalog.Tier]string{}
 	for _, s := range specs {
 		var d DatasetResponse
-		r := c.want(201, "POST", "/api/v1/datasets", s)
+		r := c.want(t, 201, "POST", "/api/v1/datasets", s)
 		r.json(t, &d)
 		if d.Status != catalog.StatusDraft || d.Publisher != prov.org || r.header.Get("ETag") != `"1"` {
 			t.Fatalf("created %+v with ETag %q", d.Dataset, r.header.Get("ETag"))
 		}
-		c.want(200, "POST", "/api/v1/datasets/"+s.ID+"/publish", nil, "If-Match", `"1"`).json(t, &d)
+		c.want(t, 200, "POST", "/api/v1/datasets/"+s.ID+"/publish", nil, "If-Match", `"1"`).json(t, &d)
 		if d.Status != catalog.StatusPublished || d.Rev != 2 {
 			t.Fatalf("published %s: status %s rev %d", s.ID, d.Status, d.Rev)
 		}
@@ -297,7 +298,7 @@ func searchAll(t *testing.T, c *client, query string) []string {
 	counts := map[string]map[string]int{}
 	for page := 1; page < 100; page++ {
 		var sp searchPage
-		c.want(200, "GET", fmt.Sprintf("/api/v1/search?%s&per_page=2&page=%d", query, page), nil).json(t, &sp)
+		c.want(t, 200, "GET", fmt.Sprintf("/api/v1/search?%s&per_page=2&page=%d", query, page), nil).json(t, &sp)
 		if page == 1 {
 			first = sp
 		}
@@ -364,10 +365,10 @@ func testTiers(t *testing.T, cfg Config) {
 	ids := tierSet(t, p, acc["provider"])
 	// The second provider publishes an open dataset of its own.
 	c2 := p.as(acc["provider2"].token)
-	c2.want(201, "POST", "/api/v1/datasets", newDataset("lidar-open", catalog.TierOpen, "自动驾驶激光雷达点云", "Driving lidar point clouds", "autonomous-driving", "point-cloud", "zh", "CC-BY-4.0"))
-	c2.want(200, "POST", "/api/v1/datasets/lidar-open/publish", nil)
+	c2.want(t, 201, "POST", "/api/v1/datasets", newDataset("lidar-open", catalog.TierOpen, "自动驾驶激光雷达点云", "Driving lidar point clouds", "autonomous-driving", "point-cloud", "zh", "CC-BY-4.0"))
+	c2.want(t, 200, "POST", "/api/v1/datasets/lidar-open/publish", nil)
 	// And keeps a draft.
-	c2.want(201, "POST", "/api/v1/datasets", newDataset("lidar-draft", catalog.TierOpen, "车路协同数据草稿", "V2X draft", "transport", "multimodal", "zh", "CC-BY-4.0"))
+	c2.want(t, 201, "POST", "/api/v1/datasets", newDataset("lidar-draft", catalog.TierOpen, "车路协同数据草稿", "V2X draft", "transport", "multimodal", "zh", "CC-BY-4.0"))
 	p.waitIndexed()
 
 	open, cond, imp, core := ids[catalog.TierOpen], ids[catalog.TierConditional], ids[catalog.TierImportant], ids[catalog.TierCore]
@@ -399,7 +400,7 @@ func testTiers(t *testing.T, cfg Config) {
 				visible[id] = true
 			}
 			for _, id := range all {
-				r := tc.c.do("GET", "/api/v1/datasets/"+id, nil)
+				r := tc.c.do(t, "GET", "/api/v1/datasets/"+id, nil)
 				switch {
 				case visible[id] && r.status != 200:
 					t.Errorf("GET %s: %d, want 200", id, r.status)
@@ -410,7 +411,7 @@ func testTiers(t *testing.T, cfg Config) {
 				}
 				if r.status == 404 {
 					pr := r.problem(t)
-					missing := tc.c.do("GET", "/api/v1/datasets/no-such-dataset", nil).problem(t)
+					missing := tc.c.do(t, "GET", "/api/v1/datasets/no-such-dataset", nil).problem(t)
 					if pr.Detail != missing.Detail || pr.Type != missing.Type {
 						t.Errorf("a hidden dataset answers differently from a missing one: %q vs %q", pr.Detail, missing.Detail)
 					}
@@ -433,21 +434,21 @@ func testTiers(t *testing.T, cfg Config) {
 
 	t.Run("explain", func(t *testing.T) {
 		var d catalog.Decision
-		p.as(acc["developer"].token).want(200, "GET", "/api/v1/datasets/"+cond+"/explain?action=download", nil).json(t, &d)
+		p.as(acc["developer"].token).want(t, 200, "GET", "/api/v1/datasets/"+cond+"/explain?action=download", nil).json(t, &d)
 		if d.Allowed || len(d.Missing) == 0 || d.Reason.Zh == "" || len(d.Next) == 0 {
 			t.Fatalf("explain: %+v", d)
 		}
-		p.anon().want(404, "GET", "/api/v1/datasets/"+core+"/explain?action=download", nil)
-		p.anon().want(422, "GET", "/api/v1/datasets/"+open+"/explain?action=fly", nil)
+		p.anon().want(t, 404, "GET", "/api/v1/datasets/"+core+"/explain?action=download", nil)
+		p.anon().want(t, 422, "GET", "/api/v1/datasets/"+open+"/explain?action=fly", nil)
 	})
 
 	t.Run("forbidden carries the explanation", func(t *testing.T) {
-		r := p.as(acc["developer"].token).want(403, "PATCH", "/api/v1/datasets/"+open, map[string]any{"title": "改名"})
+		r := p.as(acc["developer"].token).want(t, 403, "PATCH", "/api/v1/datasets/"+open, map[string]any{"title": "改名"})
 		if pr := r.problem(t); pr.Decision == nil || pr.Decision.Allowed || pr.Decision.Reason.En == "" {
 			t.Fatalf("403 without a decision: %s", r.body)
 		}
 		// Someone who may not see the dataset learns nothing, not even 403.
-		p.as(acc["provider2"].token).want(404, "PATCH", "/api/v1/datasets/"+core, map[string]any{"title": "改名"})
+		p.as(acc["provider2"].token).want(t, 404, "PATCH", "/api/v1/datasets/"+core, map[string]any{"title": "改名"})
 	})
 }
 
@@ -455,22 +456,22 @@ func TestDatasetEditing(t *testing.T) {
 	p := startPortal(t, testConfig(t.TempDir()))
 	acc := seed(t, p)
 	prov := p.as(acc["provider"].token)
-	prov.want(201, "POST", "/api/v1/datasets", newDataset("emr-2026", catalog.TierImportant, "电子病历语料", "EMR corpus", "medical", "text", "zh", "proprietary"))
+	prov.want(t, 201, "POST", "/api/v1/datasets", newDataset("emr-2026", catalog.TierImportant, "电子病历语料", "EMR corpus", "medical", "text", "zh", "proprietary"))
 
 	var d DatasetResponse
-	prov.want(200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"keywords": []string{"病历", "EMR"}, "title_en": nil}, "If-Match", `"1"`).json(t, &d)
+	prov.want(t, 200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"keywords": []string{"病历", "EMR"}, "title_en": nil}, "If-Match", `"1"`).json(t, &d)
 	if d.Rev != 2 || d.TitleEn != "" || len(d.Keywords) != 2 || d.Title != "电子病历语料" {
 		t.Fatalf("merge patch result: %+v", d.Dataset)
 	}
 	// A stale If-Match is refused and changes nothing.
-	prov.want(412, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"title": "x"}, "If-Match", `"1"`).problem(t)
+	prov.want(t, 412, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"title": "x"}, "If-Match", `"1"`).problem(t)
 	// Read-only and unknown fields are named.
-	r := prov.want(422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"status": "published"})
+	r := prov.want(t, 422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"status": "published"})
 	if pr := r.problem(t); len(pr.Errors) != 1 || pr.Errors[0].Field != "status" {
 		t.Fatalf("read-only field: %s", r.body)
 	}
 	// Validation lists every bad field.
-	r = prov.want(422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"domain": "astrology", "languages": []string{"not a tag!"}, "license": "WTFPL-9"})
+	r = prov.want(t, 422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"domain": "astrology", "languages": []string{"not a tag!"}, "license": "WTFPL-9"})
 	fields := map[string]bool{}
 	for _, f := range r.problem(t).Errors {
 		fields[f.Field] = true
@@ -481,55 +482,55 @@ func TestDatasetEditing(t *testing.T) {
 		}
 	}
 	// Personal information may not be open without de-identification.
-	r = prov.want(422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"personal_info": true, "tier": "open"})
+	r = prov.want(t, 422, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"personal_info": true, "tier": "open"})
 	if pr := r.problem(t); len(pr.Errors) == 0 || pr.Errors[0].Code != "personal_info" {
 		t.Fatalf("personal information rule: %s", r.body)
 	}
-	prov.want(200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"personal_info": true, "tier": "conditional",
+	prov.want(t, 200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"personal_info": true, "tier": "conditional",
 		"deidentification": map[string]any{"method": "k-anonymity k=5", "attested_by": "医院数据合规办", "attested_at": "2026-10-01"}})
 
 	// The bureau confirms a raise to important; the provider may not lower it again.
 	bureau := p.as(acc["bureau"].token)
-	prov.want(200, "POST", "/api/v1/datasets/emr-2026/publish", nil)
-	bureau.want(200, "POST", "/api/v1/datasets/emr-2026/tier-confirmation", TierRequest{Tier: catalog.TierImportant, Reason: "含大量病历"}).json(t, &d)
+	prov.want(t, 200, "POST", "/api/v1/datasets/emr-2026/publish", nil)
+	bureau.want(t, 200, "POST", "/api/v1/datasets/emr-2026/tier-confirmation", TierRequest{Tier: catalog.TierImportant, Reason: "含大量病历"}).json(t, &d)
 	if d.Tier != catalog.TierImportant || !d.TierConfirmed || d.TierConfirmation.Previous != catalog.TierConditional {
 		t.Fatalf("confirmation: %+v", d.Dataset)
 	}
-	r = prov.want(403, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"tier": "conditional"})
+	r = prov.want(t, 403, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"tier": "conditional"})
 	if pr := r.problem(t); pr.Decision == nil || !strings.Contains(pr.Decision.Rule, "tier_unconfirmed") {
 		t.Fatalf("lowering a confirmed tier: %s", r.body)
 	}
 	// Raising stays possible and goes back to the bureau's queue.
-	prov.want(200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"tier": "core"}).json(t, &d)
+	prov.want(t, 200, "PATCH", "/api/v1/datasets/emr-2026", map[string]any{"tier": "core"}).json(t, &d)
 	if d.TierConfirmed {
 		t.Fatal("a raised tier should await the bureau again")
 	}
 	var queue DatasetList
-	bureau.want(200, "GET", "/api/v1/datasets?scope=awaiting", nil).json(t, &queue)
+	bureau.want(t, 200, "GET", "/api/v1/datasets?scope=awaiting", nil).json(t, &queue)
 	if queue.Total != 1 || queue.Items[0].ID != "emr-2026" {
 		t.Fatalf("bureau queue: %+v", queue)
 	}
-	p.as(acc["developer"].token).want(403, "GET", "/api/v1/datasets?scope=awaiting", nil)
+	p.as(acc["developer"].token).want(t, 403, "GET", "/api/v1/datasets?scope=awaiting", nil)
 
 	// Versions, withdrawal, and my organisation's list.
-	prov.want(201, "POST", "/api/v1/datasets/emr-2026/versions", catalog.NewVersion{Number: "1.0", Changelog: "首次发布"})
-	prov.want(409, "POST", "/api/v1/datasets/emr-2026/versions", catalog.NewVersion{Number: "1.0"})
-	prov.want(422, "POST", "/api/v1/datasets/emr-2026/withdraw", WithdrawRequest{})
-	prov.want(200, "POST", "/api/v1/datasets/emr-2026/withdraw", WithdrawRequest{Reason: "数据更正"}).json(t, &d)
+	prov.want(t, 201, "POST", "/api/v1/datasets/emr-2026/versions", catalog.NewVersion{Number: "1.0", Changelog: "首次发布"})
+	prov.want(t, 409, "POST", "/api/v1/datasets/emr-2026/versions", catalog.NewVersion{Number: "1.0"})
+	prov.want(t, 422, "POST", "/api/v1/datasets/emr-2026/withdraw", WithdrawRequest{})
+	prov.want(t, 200, "POST", "/api/v1/datasets/emr-2026/withdraw", WithdrawRequest{Reason: "数据更正"}).json(t, &d)
 	if d.Status != catalog.StatusWithdrawn || len(d.Versions) != 1 {
 		t.Fatalf("after withdrawal: %+v", d.Dataset)
 	}
 	var mine DatasetList
-	prov.want(200, "GET", "/api/v1/datasets?scope=mine", nil).json(t, &mine)
+	prov.want(t, 200, "GET", "/api/v1/datasets?scope=mine", nil).json(t, &mine)
 	if mine.Total != 1 {
 		t.Fatalf("my datasets: %+v", mine)
 	}
-	p.as(acc["provider2"].token).want(200, "GET", "/api/v1/datasets", nil).json(t, &mine)
+	p.as(acc["provider2"].token).want(t, 200, "GET", "/api/v1/datasets", nil).json(t, &mine)
 	if mine.Total != 0 {
 		t.Fatalf("another provider lists %d datasets", mine.Total)
 	}
 	// Ids are unique across organisations, without saying who holds one.
-	r = p.as(acc["provider2"].token).want(409, "POST", "/api/v1/datasets", newDataset("emr-2026", catalog.TierOpen, "同名", "same", "medical", "text", "zh", "MIT"))
+	r = p.as(acc["provider2"].token).want(t, 409, "POST", "/api/v1/datasets", newDataset("emr-2026", catalog.TierOpen, "同名", "same", "medical", "text", "zh", "MIT"))
 	if strings.Contains(string(r.body), "苏州示范医院") {
 		t.Fatal("the conflict names the other organisation")
 	}
@@ -539,7 +540,6 @@ func TestBadInputNeverFails500(t *testing.T) {
 	p := startPortal(t, testConfig(t.TempDir()))
 	acc := seed(t, p)
 	prov := p.as(acc["provider"].token)
-	huge := `{"id":"x","title":"` + strings.Repeat("数", 600_000) + `"}`
 	cases := []struct {
 		name, method, path, body string
 		status                   int
@@ -550,7 +550,6 @@ func TestBadInputNeverFails500(t *testing.T) {
 		{"unknown field", "POST", "/api/v1/datasets", `{"id":"abc","colour":"red"}`, 422},
 		{"trailing data", "POST", "/api/v1/datasets", `{"id":"abc"} {"id":"def"}`, 400},
 		{"empty body", "POST", "/api/v1/datasets", ``, 400},
-		{"body too large", "POST", "/api/v1/datasets", huge, 413},
 		{"invalid fields", "POST", "/api/v1/datasets", `{"id":"A B","title":"","tier":"secret"}`, 422},
 		{"merge patch not an object", "PATCH", "/api/v1/datasets/nope", `"x"`, 400},
 		{"bad page", "GET", "/api/v1/search?page=-1", ``, 422},
@@ -576,7 +575,7 @@ func TestBadInputNeverFails500(t *testing.T) {
 			if tc.body != "" {
 				body = tc.body
 			}
-			r := c.do(tc.method, tc.path, body, hdr...)
+			r := c.do(t, tc.method, tc.path, body, hdr...)
 			if r.status != tc.status {
 				t.Fatalf("status %d, want %d: %.300s", r.status, tc.status, r.body)
 			}
@@ -589,8 +588,29 @@ func TestBadInputNeverFails500(t *testing.T) {
 			}
 		})
 	}
+	t.Run("body too large", func(t *testing.T) {
+		// Announce a body over the limit and send none: the server must
+		// answer 413 from the headers alone (a client still writing a
+		// large body may see the connection closed under it).
+		conn, err := net.Dial("tcp", strings.TrimPrefix(p.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /api/v1/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", acc["provider"].token, 4<<20)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		r := response{status: resp.StatusCode, header: resp.Header, body: b}
+		if r.status != 413 {
+			t.Fatalf("status %d: %s", r.status, b)
+		}
+		r.problem(t)
+	})
 	t.Run("English problems", func(t *testing.T) {
-		r := p.anon().want(404, "GET", "/api/v1/datasets/nope", nil, "Accept-Language", "en-GB,en;q=0.9")
+		r := p.anon().want(t, 404, "GET", "/api/v1/datasets/nope", nil, "Accept-Language", "en-GB,en;q=0.9")
 		if pr := r.problem(t); pr.Detail != "dataset not found" {
 			t.Fatalf("detail %q", pr.Detail)
 		}
@@ -607,7 +627,7 @@ func TestSessionsTokensAndLimits(t *testing.T) {
 		jar, _ := cookiejar.New(nil)
 		c := &client{p: p, hc: &http.Client{Jar: jar}}
 		var login LoginResponse
-		r := c.want(200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password})
+		r := c.want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password})
 		r.json(t, &login)
 		ck := r.header.Get("Set-Cookie")
 		for _, want := range []string{"portal_session=", "HttpOnly", "SameSite=Lax"} {
@@ -618,21 +638,21 @@ func TestSessionsTokensAndLimits(t *testing.T) {
 		if strings.Contains(ck, "Secure") {
 			t.Fatal("Secure cookie over plain HTTP in auto mode")
 		}
-		c.want(200, "GET", "/api/v1/me", nil)
-		c.want(403, "POST", "/api/v1/tokens", TokenRequest{Name: "no csrf"})
+		c.want(t, 200, "GET", "/api/v1/me", nil)
+		c.want(t, 403, "POST", "/api/v1/tokens", TokenRequest{Name: "no csrf"})
 		c.csrf = login.CSRFToken
-		c.want(201, "POST", "/api/v1/tokens", TokenRequest{Name: "with csrf"})
-		c.want(204, "POST", "/api/v1/auth/logout", nil)
+		c.want(t, 201, "POST", "/api/v1/tokens", TokenRequest{Name: "with csrf"})
+		c.want(t, 204, "POST", "/api/v1/auth/logout", nil)
 		c.csrf = ""
-		c.want(401, "GET", "/api/v1/me", nil)
+		c.want(t, 401, "GET", "/api/v1/me", nil)
 		// The old token is dead on the API too.
-		p.as(login.Token).want(401, "GET", "/api/v1/me", nil)
+		p.as(login.Token).want(t, 401, "GET", "/api/v1/me", nil)
 	})
 
 	t.Run("each login gets a new session", func(t *testing.T) {
 		var a, b LoginResponse
-		p.anon().want(200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &a)
-		p.anon().want(200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &b)
+		p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &a)
+		p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &b)
 		if a.Token == b.Token || a.CSRFToken == b.CSRFToken {
 			t.Fatal("two logins share a token")
 		}
@@ -641,7 +661,7 @@ func TestSessionsTokensAndLimits(t *testing.T) {
 	t.Run("tokens are listed without secrets and can be revoked", func(t *testing.T) {
 		c := p.as(dev.token)
 		var list []catalog.APIToken
-		c.want(200, "GET", "/api/v1/tokens", nil).json(t, &list)
+		c.want(t, 200, "GET", "/api/v1/tokens", nil).json(t, &list)
 		if len(list) == 0 {
 			t.Fatal("no tokens listed")
 		}
@@ -651,30 +671,30 @@ func TestSessionsTokensAndLimits(t *testing.T) {
 			}
 		}
 		var nt catalog.NewToken
-		c.want(201, "POST", "/api/v1/tokens", TokenRequest{Name: "short-lived", ExpiresInDays: 1}).json(t, &nt)
-		p.as(nt.Secret).want(200, "GET", "/api/v1/me", nil)
+		c.want(t, 201, "POST", "/api/v1/tokens", TokenRequest{Name: "short-lived", ExpiresInDays: 1}).json(t, &nt)
+		p.as(nt.Secret).want(t, 200, "GET", "/api/v1/me", nil)
 		// Someone else cannot revoke it.
-		p.as(acc["provider"].token).want(404, "DELETE", "/api/v1/tokens/"+nt.Token.ID, nil)
-		c.want(204, "DELETE", "/api/v1/tokens/"+nt.Token.ID, nil)
-		p.as(nt.Secret).want(401, "GET", "/api/v1/me", nil)
+		p.as(acc["provider"].token).want(t, 404, "DELETE", "/api/v1/tokens/"+nt.Token.ID, nil)
+		c.want(t, 204, "DELETE", "/api/v1/tokens/"+nt.Token.ID, nil)
+		p.as(nt.Secret).want(t, 401, "GET", "/api/v1/me", nil)
 	})
 
 	t.Run("failed logins are limited per account, with Retry-After", func(t *testing.T) {
 		u := acc["unverified"]
 		for i := 0; i < cfg.LoginPerAccount; i++ {
-			p.anon().want(401, "POST", "/api/v1/auth/login", LoginRequest{Email: u.email, Password: "wrong password!"})
+			p.anon().want(t, 401, "POST", "/api/v1/auth/login", LoginRequest{Email: u.email, Password: "wrong password!"})
 		}
-		r := p.anon().want(429, "POST", "/api/v1/auth/login", LoginRequest{Email: u.email, Password: u.password})
+		r := p.anon().want(t, 429, "POST", "/api/v1/auth/login", LoginRequest{Email: u.email, Password: u.password})
 		if r.header.Get("Retry-After") == "" {
 			t.Fatal("429 without Retry-After")
 		}
 		// Other accounts are not affected.
-		p.anon().want(200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password})
+		p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password})
 	})
 
 	t.Run("unknown and wrong passwords answer alike", func(t *testing.T) {
-		a := p.anon().want(401, "POST", "/api/v1/auth/login", LoginRequest{Email: "nobody@example.cn", Password: "whatever123"}).problem(t)
-		b := p.anon().want(401, "POST", "/api/v1/auth/login", LoginRequest{Email: acc["bureau"].email, Password: "whatever123"}).problem(t)
+		a := p.anon().want(t, 401, "POST", "/api/v1/auth/login", LoginRequest{Email: "nobody@example.cn", Password: "whatever123"}).problem(t)
+		b := p.anon().want(t, 401, "POST", "/api/v1/auth/login", LoginRequest{Email: acc["bureau"].email, Password: "whatever123"}).problem(t)
 		if a.Detail != b.Detail {
 			t.Fatalf("%q vs %q", a.Detail, b.Detail)
 		}
@@ -730,7 +750,7 @@ func TestRestartReindexAndIndexLoss(t *testing.T) {
 		if got := searchAll(t, p2.as(acc["bureau"].token), "q="); fmt.Sprint(got) != fmt.Sprint(before) {
 			t.Fatalf("after restart %v, want %v", got, before)
 		}
-		p2.as(acc["provider"].token).want(200, "GET", "/api/v1/me", nil)
+		p2.as(acc["provider"].token).want(t, 200, "GET", "/api/v1/me", nil)
 		p2.stop()
 	})
 	t.Run("a deleted index is rebuilt at start", func(t *testing.T) {
@@ -747,27 +767,27 @@ func TestRestartReindexAndIndexLoss(t *testing.T) {
 func TestOperationalEndpoints(t *testing.T) {
 	p := startPortal(t, testConfig(t.TempDir()))
 	c := p.anon()
-	c.want(200, "GET", "/healthz", nil)
+	c.want(t, 200, "GET", "/healthz", nil)
 	var ready struct {
 		Status string         `json:"status"`
 		Checks map[string]any `json:"checks"`
 	}
-	c.want(200, "GET", "/readyz", nil).json(t, &ready)
+	c.want(t, 200, "GET", "/readyz", nil).json(t, &ready)
 	if ready.Status != "ready" || ready.Checks["store"] != "sqlite: ok" {
 		t.Fatalf("readyz: %+v", ready)
 	}
-	c.want(200, "GET", "/api/v1/vocabularies", nil)
-	m := c.want(200, "GET", "/metrics", nil)
+	c.want(t, 200, "GET", "/api/v1/vocabularies", nil)
+	m := c.want(t, 200, "GET", "/metrics", nil)
 	for _, want := range []string{"portal_http_requests_total", "portal_index_pending", "go_goroutines"} {
 		if !bytes.Contains(m.body, []byte(want)) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
-	page := c.want(200, "GET", "/", nil, "Accept", "text/html")
+	page := c.want(t, 200, "GET", "/", nil, "Accept", "text/html")
 	if !bytes.Contains(page.body, []byte("江苏省高质量数据集门户")) {
 		t.Fatalf("home page: %.300s", page.body)
 	}
-	notFound := c.want(404, "GET", "/datasets/nope", nil, "Accept", "text/html")
+	notFound := c.want(t, 404, "GET", "/datasets/nope", nil, "Accept", "text/html")
 	if !bytes.Contains(notFound.body, []byte("<html")) {
 		t.Fatalf("HTML 404 is not a page: %.200s", notFound.body)
 	}
