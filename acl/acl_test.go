@@ -100,7 +100,7 @@ func expect(w who, own bool, tier catalog.Tier, act catalog.Action, status strin
 		return w.has("bureau") || (w.has("provider") && own && !confirmed)
 	case catalog.ActManageAccounts:
 		return w.has("admin")
-	case catalog.ActVerifyOrg:
+	case catalog.ActVerifyOrg, catalog.ActViewAudit:
 		return w.has("admin") || w.has("bureau")
 	}
 	panic("unknown action " + act)

@@ -31,6 +31,7 @@ var reasons = map[string]catalog.Text{
 	"tier.confirm":      catalog.T("数据局确认或调高数据分级", "the bureau confirms or raises tiers"),
 	"tier.lower_bureau": catalog.T("数据局可以调低数据分级", "the bureau can lower a tier"),
 	"accounts.manage":   catalog.T("管理员管理用户和机构", "administrators manage users and organisations"),
+	"audit.view":        catalog.T("数据局和管理员可以查阅审计日志", "the bureau and administrators read the audit trail"),
 	"accounts.verify":   catalog.T("数据局和管理员认证机构", "the bureau and administrators verify organisations"),
 
 	"tier.lower_unconfirmed": catalog.T("数据局确认之前，提供方可以调整本机构数据集的分级", "until the bureau confirms it, the provider may change its dataset's tier"),
@@ -49,6 +50,7 @@ var actionLabels = map[catalog.Action]catalog.Text{
 	catalog.ActLowerTier:      catalog.T("调低分级", "lower the tier"),
 	catalog.ActManageAccounts: catalog.T("管理用户和机构", "manage users and organisations"),
 	catalog.ActVerifyOrg:      catalog.T("认证机构", "verify organisations"),
+	catalog.ActViewAudit:      catalog.T("查阅审计日志", "read the audit trail"),
 }
 
 var (

@@ -21,10 +21,11 @@ const (
 	// decided against the zero Resource.
 	ActManageAccounts Action = "manage-accounts" // create and disable users and organisations
 	ActVerifyOrg      Action = "verify-org"      // verify an organisation's identity
+	ActViewAudit      Action = "view-audit"      // read the audit trail
 )
 
 // Actions lists every action, in the order explanations use.
-var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier, ActManageAccounts, ActVerifyOrg}
+var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier, ActManageAccounts, ActVerifyOrg, ActViewAudit}
 
 // Subject is who asks, as the ACL sees it. The zero Subject is anonymous.
 type Subject struct {

@@ -122,6 +122,8 @@ type Principal struct {
 	TokenID string
 	// CSRF is the session's anti-forgery token (sessions only).
 	CSRF string
+	// IP is the client address, for the audit trail.
+	IP string
 }
 
 // Anonymous is the principal of a request without credentials.

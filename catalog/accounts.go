@@ -296,11 +296,19 @@ var errBadLogin = &Error{Kind: KindUnauthenticated, Message: T("邮箱或密码�
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (LoginResult, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	acctKey, ipKey := "login-acct:"+hashToken(email), "login-ip:"+ip
-	if wait, err := s.limited(ctx, acctKey, s.opts.LoginPerAccount); err != nil || wait > 0 {
-		return LoginResult{}, tooMany(wait, err)
-	}
-	if wait, err := s.limited(ctx, ipKey, s.opts.LoginPerIP); err != nil || wait > 0 {
-		return LoginResult{}, tooMany(wait, err)
+	anon := Principal{IP: ip}
+	for _, l := range []struct {
+		key string
+		max int
+	}{{acctKey, s.opts.LoginPerAccount}, {ipKey, s.opts.LoginPerIP}} {
+		wait, err := s.limited(ctx, l.key, l.max)
+		if err != nil {
+			return LoginResult{}, err
+		}
+		if wait > 0 {
+			_ = s.audit(ctx, anon, "login.limited", "account:"+email, Decision{Reason: T("登录失败次数过多", "too many failed sign-ins")}, nil)
+			return LoginResult{}, tooMany(wait, nil)
+		}
 	}
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil && !IsKind(err, KindNotFound) {
@@ -311,6 +319,9 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		hash = u.PasswordHash
 	}
 	if ok := CheckPassword(hash, password); !ok || err != nil {
+		if e := s.audit(ctx, anon, "login.failure", "account:"+email, Decision{Reason: errBadLogin.Message}, nil); e != nil {
+			return LoginResult{}, e
+		}
 		if e := s.count(ctx, acctKey); e != nil {
 			return LoginResult{}, e
 		}
@@ -320,7 +331,12 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		return LoginResult{}, errBadLogin
 	}
 	if u.Status != UserActive {
+		_ = s.audit(ctx, anon, "login.disabled", "user:"+u.ID, Decision{Reason: T("账号已停用", "account disabled")}, nil)
 		return LoginResult{}, &Error{Kind: KindForbidden, Message: T("账号已停用，请联系管理员", "the account is disabled; contact an administrator")}
+	}
+	who := Principal{User: &u, IP: ip}
+	if err := s.audit(ctx, who, "login.success", "user:"+u.ID, Decision{Allowed: true, Reason: T("密码正确", "correct password")}, nil); err != nil {
+		return LoginResult{}, err
 	}
 	_ = s.counters.delete(ctx, acctKey, 0)
 

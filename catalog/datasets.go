@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,7 +20,10 @@ type datasetRecord struct {
 	// the search index holds this content revision. Set in the same
 	// single-document write as the change, so a crash loses nothing.
 	IndexPending bool `json:"index_pending"`
+	auditOutbox
 }
+
+func (r *datasetRecord) outbox() *auditOutbox { return &r.auditOutbox }
 
 // NewDataset is the body of a create request.
 type NewDataset struct {
@@ -30,20 +34,31 @@ type NewDataset struct {
 var datasetName = T("数据集", "dataset")
 
 // saveDataset writes a changed dataset guarded by the store revision it
-// was read at, marking it for indexing, and wakes the indexer.
-func (s *Service) saveDataset(ctx context.Context, d *Dataset, storeRev int64) (int64, error) {
-	rec := datasetRecord{Dataset: *d, AwaitingConfirmation: d.AwaitingConfirmation(), IndexPending: true}
+// was read at (0: a new dataset), with its audit events in the same write,
+// marks it for indexing, moves the events into the audit chain and wakes
+// the indexer.
+func (s *Service) saveDataset(ctx context.Context, rec *datasetRecord, storeRev int64, events ...AuditEvent) (int64, error) {
+	rec.AwaitingConfirmation = rec.Dataset.AwaitingConfirmation()
+	rec.IndexPending = true
+	for _, e := range events {
+		rec.add(e)
+	}
 	var rev int64
 	var err error
 	if storeRev == 0 {
-		rev, err = s.datasets.insert(ctx, d.ID, &rec)
+		rev, err = s.datasets.insert(ctx, rec.ID, rec)
 	} else {
-		rev, err = s.datasets.replace(ctx, d.ID, storeRev, &rec)
+		rev, err = s.datasets.replace(ctx, rec.ID, storeRev, rec)
 	}
-	if err == nil {
-		s.Kick()
+	if err != nil {
+		return 0, err
 	}
-	return rev, err
+	if err := flushOutbox(ctx, s, s.datasets, rec.ID); err != nil {
+		// The events are safe in the outbox; the periodic flush retries.
+		s.log.Warn("audit flush deferred", "dataset", rec.ID, "err", err)
+	}
+	s.Kick()
+	return rev, nil
 }
 
 // Kick wakes the indexer; it never blocks.
@@ -64,7 +79,8 @@ func (s *Service) CreateDataset(ctx context.Context, p Principal, in NewDataset)
 		return Dataset{}, &Error{Kind: KindForbidden, Message: T("只有属于某个机构的数据提供者可以登记数据集", "only providers who belong to an organisation can register datasets")}
 	}
 	in.ID = strings.TrimSpace(in.ID)
-	if _, err := s.decide(ctx, p, ActEdit, Resource{Tier: in.Tier, OwnerOrg: p.Org.ID, Status: StatusDraft}); err != nil {
+	dec, err := s.decide(ctx, p, ActEdit, Resource{Tier: in.Tier, OwnerOrg: p.Org.ID, Status: StatusDraft})
+	if err != nil {
 		return Dataset{}, err
 	}
 	now := s.now()
@@ -74,7 +90,9 @@ func (s *Service) CreateDataset(ctx context.Context, p Principal, in NewDataset)
 	if err := d.Validate(); err != nil {
 		return d, err
 	}
-	if _, err := s.saveDataset(ctx, &d, 0); err != nil {
+	rec := datasetRecord{Dataset: d}
+	ev := s.newAuditEvent(p, "dataset.create", "dataset:"+d.ID, dec, map[string]string{"tier": string(d.Tier)})
+	if _, err := s.saveDataset(ctx, &rec, 0, ev); err != nil {
 		if IsKind(err, KindConflict) {
 			// Say "not available" rather than "exists": the holder may be
 			// a dataset the caller may not see.
@@ -88,16 +106,15 @@ func (s *Service) CreateDataset(ctx context.Context, p Principal, in NewDataset)
 
 // viewable loads a dataset the principal may view. NotFound otherwise, with
 // the same message whether it is missing or hidden.
-func (s *Service) viewable(ctx context.Context, p Principal, id string) (Dataset, int64, error) {
+func (s *Service) viewable(ctx context.Context, p Principal, id string) (datasetRecord, int64, error) {
 	rec, rev, err := s.datasets.get(ctx, id)
 	if err != nil {
-		return Dataset{}, 0, err
+		return datasetRecord{}, 0, err
 	}
-	d := rec.Dataset
-	if _, err := s.decide(ctx, p, ActView, s.resource(ctx, p, &d)); err != nil {
-		return Dataset{}, 0, err
+	if _, err := s.decide(ctx, p, ActView, s.resource(ctx, p, &rec.Dataset)); err != nil {
+		return datasetRecord{}, 0, err
 	}
-	return d, rev, nil
+	return rec, rev, nil
 }
 
 // resource describes d for the ACL, with the principal's grant state.
@@ -115,8 +132,8 @@ func (s *Service) hasGrant(context.Context, Principal, *Dataset) bool { return f
 // Dataset returns a dataset the principal may view; NotFound if it does
 // not exist or is hidden from the principal.
 func (s *Service) Dataset(ctx context.Context, p Principal, id string) (Dataset, error) {
-	d, _, err := s.viewable(ctx, p, id)
-	return d, err
+	rec, _, err := s.viewable(ctx, p, id)
+	return rec.Dataset, err
 }
 
 // Permissions lists what the principal may do with d and why, for pages
@@ -144,11 +161,11 @@ func (s *Service) Explain(ctx context.Context, p Principal, id string, act Actio
 		return Decision{}, &Error{Kind: KindInvalid, Message: T("未知的操作", "unknown action"),
 			Fields: []FieldError{{Field: "action", Code: "vocabulary", Message: T("未知的操作", "unknown action")}}}
 	}
-	d, _, err := s.viewable(ctx, p, id)
+	rec, _, err := s.viewable(ctx, p, id)
 	if err != nil {
 		return Decision{}, err
 	}
-	return s.authz.Decide(ctx, p.Subject(), act, s.resource(ctx, p, &d))
+	return s.authz.Decide(ctx, p.Subject(), act, s.resource(ctx, p, &rec.Dataset))
 }
 
 // changeDataset is the read-check-modify-write cycle of every dataset
@@ -157,27 +174,38 @@ func (s *Service) Explain(ctx context.Context, p Principal, id string, act Actio
 // ifMatch, when not zero, is the content revision the client last saw.
 func (s *Service) changeDataset(ctx context.Context, p Principal, id string, act Action, ifMatch int64, fn func(d *Dataset) error) (Dataset, error) {
 	for attempt := 0; ; attempt++ {
-		d, storeRev, err := s.viewable(ctx, p, id)
+		rec, storeRev, err := s.viewable(ctx, p, id)
 		if err != nil {
 			return Dataset{}, err
 		}
-		if _, err := s.decide(ctx, p, act, s.resource(ctx, p, &d)); err != nil {
+		d := &rec.Dataset
+		dec, err := s.decide(ctx, p, act, s.resource(ctx, p, d))
+		if err != nil {
 			return Dataset{}, err
 		}
 		if ifMatch != 0 && ifMatch != d.Rev {
-			return d, &Error{Kind: KindPrecondition, Message: T("数据集已被他人修改，请刷新后重试", "the dataset was changed since you loaded it; reload and retry")}
+			return *d, &Error{Kind: KindPrecondition, Message: T("数据集已被他人修改，请刷新后重试", "the dataset was changed since you loaded it; reload and retry")}
 		}
-		if err := fn(&d); err != nil {
-			return d, err
+		oldTier, oldStatus := d.Tier, d.Status
+		if err := fn(d); err != nil {
+			return *d, err
 		}
 		d.Rev++
 		d.UpdatedAt = s.now()
-		_, err = s.saveDataset(ctx, &d, storeRev)
+		detail := map[string]string{"rev": strconv.FormatInt(d.Rev, 10)}
+		if d.Tier != oldTier {
+			detail["tier"] = string(oldTier) + "→" + string(d.Tier)
+		}
+		if d.Status != oldStatus {
+			detail["status"] = oldStatus + "→" + d.Status
+		}
+		ev := s.newAuditEvent(p, "dataset."+string(act), "dataset:"+d.ID, dec, detail)
+		_, err = s.saveDataset(ctx, &rec, storeRev, ev)
 		if err == nil {
-			return d, nil
+			return *d, nil
 		}
 		if !errors.Is(err, ErrStale) || attempt >= 10 {
-			return d, err
+			return *d, err
 		}
 	}
 }

@@ -150,6 +150,9 @@ func (s *Service) runRequestedReindex(ctx context.Context) error {
 // or incomplete index (for example after its directory was deleted) is
 // rebuilt; pending datasets are indexed.
 func (s *Service) Reconcile(ctx context.Context) error {
+	if err := s.FlushAudit(ctx); err != nil {
+		s.log.Error("audit outbox flush failed; it is retried periodically", "err", err)
+	}
 	stored, err := s.datasets.c.Count(ctx)
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ var (
 		{Name: "domain", Type: String},
 		{Name: "awaiting_confirmation", Type: Bool},
 		{Name: "index_pending", Type: Bool},
+		{Name: "audit_dirty", Type: Bool},
 		{Name: "created_at", Type: Time},
 		{Name: "updated_at", Type: Time},
 	}}
@@ -49,6 +50,22 @@ var (
 		{Name: "state", Type: String},
 	}}
 )
+
+// Schemas lists the schemas of every collection the service uses, for
+// tools and tests that open collections directly.
+func Schemas() []Schema {
+	return []Schema{orgSchema, userSchema, sessionSchema, tokenSchema, datasetSchema, counterSchema, jobSchema, auditSchema}
+}
+
+// SchemaNamed returns the schema of collection name.
+func SchemaNamed(name string) (Schema, bool) {
+	for _, s := range Schemas() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Schema{}, false
+}
 
 // record is a typed view of a collection. name is what users read in a
 // not-found message.

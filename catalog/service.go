@@ -71,6 +71,9 @@ type Service struct {
 	datasets record[datasetRecord]
 	counters record[counter]
 	jobs     record[job]
+	auditLog record[AuditEvent]
+	// outboxes flush the audit outboxes of every collection that has them.
+	outboxes []func(context.Context) error
 	// kick wakes the indexer after a write; buffered, never blocks.
 	kick chan struct{}
 	// dummyHash is checked when no user matches a sign-in, so that the time
@@ -105,6 +108,10 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	if s.jobs, err = openRecord[job](ctx, o.Store, jobSchema, T("任务", "job")); err != nil {
 		return nil, err
 	}
+	if s.auditLog, err = openRecord[AuditEvent](ctx, o.Store, auditSchema, T("审计事件", "audit event")); err != nil {
+		return nil, err
+	}
+	s.outboxes = append(s.outboxes, func(ctx context.Context) error { return flushDirty(ctx, s, s.datasets) })
 	return s, nil
 }
 
@@ -145,6 +152,17 @@ func (s *Service) decide(ctx context.Context, p Principal, act Action, r Resourc
 	}
 	if d.Allowed {
 		return d, nil
+	}
+	if act != ActView {
+		// Refused attempts are part of the trail (views are not: every
+		// page and search would be).
+		object := "portal"
+		if r.ID != "" {
+			object = "dataset:" + r.ID
+		}
+		if err := s.audit(ctx, p, "denied."+string(act), object, d, nil); err != nil {
+			s.log.Warn("could not audit a denial", "err", err)
+		}
 	}
 	return d, s.denied(ctx, p, d, r)
 }

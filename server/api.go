@@ -136,6 +136,10 @@ func (a *App) routes() []route {
 		{method: "GET", path: "/datasets/:id/explain", tag: "datasets", summary: "Whether the caller may do an action, the rule that decided and why",
 			query: []param{{name: "action", required: true, help: "view, download, edit, publish, withdraw, request, decide, confirm-tier, lower-tier"}}, resp: catalog.Decision{}, handler: a.explain},
 
+		{method: "GET", path: "/audit", tag: "audit", summary: "Page through the audit trail by object, actor and time range (bureau, administrators)", signedIn: true,
+			query: []param{{name: "object", help: "e.g. dataset:js-ct-2026"}, {name: "actor", help: "user id"}, {name: "from", help: "RFC 3339 time, inclusive"},
+				{name: "to", help: "RFC 3339 time, exclusive"}, {name: "after", kind: "integer", help: "continue after this sequence number"}, {name: "per_page", kind: "integer", help: "1–500 (default 100)"}},
+			resp: catalog.AuditPage{}, handler: a.auditLog},
 		{method: "GET", path: "/orgs", tag: "accounts", summary: "List organisations", query: append([]param{{name: "kind", help: "provider, developer, bureau or operator"}}, pageParams...), resp: OrgList{}, handler: a.listOrgs},
 		{method: "GET", path: "/orgs/:id", tag: "accounts", summary: "An organisation", resp: catalog.Organization{}, handler: a.getOrg},
 		{method: "POST", path: "/orgs", tag: "accounts", summary: "Register an organisation (administrators)", signedIn: true, body: catalog.NewOrganization{}, resp: catalog.Organization{}, status: http.StatusCreated, handler: a.createOrg},
@@ -518,4 +522,43 @@ func (a *App) ready(c *fiber.Ctx) error {
 		status = http.StatusServiceUnavailable
 	}
 	return c.Status(status).JSON(fiber.Map{"status": map[bool]string{true: "ready", false: "unavailable"}[ok], "checks": checks})
+}
+
+func (a *App) auditLog(c *fiber.Ctx) error {
+	var v catalog.Validation
+	q := catalog.AuditQuery{Object: c.Query("object"), Actor: c.Query("actor"), Limit: 100}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		if s := c.Query(f.name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				v.Add(f.name, "time", "须为 RFC 3339 时间，如 2026-11-01T00:00:00+08:00", "must be an RFC 3339 time such as 2026-11-01T00:00:00+08:00")
+			}
+			*f.dst = t
+		}
+	}
+	if s := c.Query("after"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			v.Add("after", "integer", "须为非负整数", "must be a non-negative integer")
+		}
+		q.After = n
+	}
+	if s := c.Query("per_page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			v.Add("per_page", "integer", "须为整数", "must be an integer")
+		}
+		q.Limit = n
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	page, err := a.svc.AuditLog(c.UserContext(), principal(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
 }

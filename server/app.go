@@ -204,7 +204,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 
 // sweep removes expired sessions and counters every few minutes.
 func (a *App) sweep(ctx context.Context) {
-	t := time.NewTicker(5 * time.Minute)
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		select {
@@ -213,6 +213,9 @@ func (a *App) sweep(ctx context.Context) {
 		case <-t.C:
 			if err := a.svc.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("sweep failed", "err", err)
+			}
+			if err := a.svc.FlushAudit(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("audit outbox flush failed", "err", err)
 			}
 		}
 	}

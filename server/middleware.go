@@ -139,6 +139,7 @@ func (a *App) authenticate(c *fiber.Ctx) error {
 			return &catalog.Error{Kind: catalog.KindForbidden, Message: catalog.T("缺少或错误的 CSRF 令牌，请刷新页面后重试", "missing or wrong CSRF token; reload the page and retry")}
 		}
 	}
+	p.IP = c.IP()
 	c.Locals(localPrincipal, p)
 	return c.Next()
 }

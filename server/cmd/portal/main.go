@@ -4,6 +4,7 @@
 //	portal user add --email E --password P --role R [--org NAME] [--credit-code C]
 //	portal demo                        load the demo catalogue and print its accounts
 //	portal reindex                     rebuild the search index from the store
+//	portal audit verify                check the audit trail's hash chain
 //	portal backup --out FILE           copy the SQLite store consistently while serving
 //
 // Every command takes the configuration flags of serve and the PORTAL_*
@@ -42,6 +43,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "audit" {
+		if len(args) == 0 || args[0] != "verify" {
+			fmt.Fprintln(stderr, "usage: portal audit verify")
+			return 2
+		}
+		cmd, args = "audit verify", args[1:]
+	}
 	if cmd == "user" {
 		if len(args) == 0 || args[0] != "add" {
 			fmt.Fprintln(stderr, "usage: portal user add --email E --password P --role R [--name N] [--org NAME] [--credit-code C]")
@@ -76,6 +84,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return demo.Load(ctx, svc, stdout)
 			})
 		}
+	case "audit verify":
+		if err = parse(fs, args); err == nil {
+			err = withService(ctx, load, stderr, false, func(ctx context.Context, svc *catalog.Service) error {
+				return verifyAudit(ctx, svc, stdout)
+			})
+		}
 	case "reindex":
 		if err = parse(fs, args); err == nil {
 			err = reindex(ctx, load, stdout, stderr)
@@ -86,10 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			err = backup(ctx, load, *out, stdout)
 		}
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, backup; 'portal COMMAND -h' lists flags")
+		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, audit verify, backup; 'portal COMMAND -h' lists flags")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, backup)\n", cmd)
+		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, audit verify, backup)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -316,5 +330,25 @@ func backup(ctx context.Context, load func() (server.Config, error), out string,
 		return err
 	}
 	fmt.Fprintf(stdout, "store backed up to %s (the search index is rebuilt from it; blobs are under %s)\n", out, cfg.DataDir)
+	return nil
+}
+
+// errAuditBroken makes `portal audit verify` exit non-zero.
+var errAuditBroken = errors.New("the audit trail is broken")
+
+func verifyAudit(ctx context.Context, svc *catalog.Service, out io.Writer) error {
+	// Events still in outboxes belong at the end of the chain.
+	if err := svc.FlushAudit(ctx); err != nil {
+		return err
+	}
+	n, problem, err := svc.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if problem != nil {
+		fmt.Fprintf(out, "审计日志已损坏 / audit trail BROKEN at event %d (stored as %s): %s\n(%d events read)\n", problem.Seq, problem.Key, problem.Reason, n)
+		return errAuditBroken
+	}
+	fmt.Fprintf(out, "审计日志完整 / audit trail intact: %d events\n", n)
 	return nil
 }
