@@ -44,6 +44,12 @@ type Field struct {
 type Schema struct {
 	Name   string
 	Fields []Field
+	// Compound lists composite indexes, each a list of declared field
+	// names (the id is appended to each). A query with equality filters on
+	// a prefix of one and sorted by its next field is answered by walking
+	// the index, which single-field indexes cannot do when the filter
+	// matches many documents.
+	Compound [][]string
 }
 
 // rfc3339 is the subset of RFC 3339 that every backend reads the same way:
@@ -70,6 +76,16 @@ func (s Schema) Check() error {
 			return fmt.Errorf("schema %s: field %q declared twice", s.Name, f.Name)
 		}
 		seen[f.Name] = true
+	}
+	for _, c := range s.Compound {
+		if len(c) < 2 {
+			return fmt.Errorf("schema %s: a compound index needs at least two fields", s.Name)
+		}
+		for _, n := range c {
+			if !seen[n] {
+				return fmt.Errorf("schema %s: compound index field %q is not declared", s.Name, n)
+			}
+		}
 	}
 	return nil
 }
