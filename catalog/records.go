@@ -16,7 +16,7 @@ var (
 		{Name: "kind", Type: String},
 		{Name: "verified", Type: Bool},
 		{Name: "created_at", Type: Time},
-	}}
+	}, Compound: [][]string{{"kind", "created_at"}}}
 	userSchema = Schema{Name: "users", Fields: []Field{
 		{Name: "email", Type: String, Unique: true},
 		{Name: "org_id", Type: String},
@@ -31,7 +31,7 @@ var (
 		{Name: "user_id", Type: String},
 		{Name: "hash", Type: String, Unique: true},
 		{Name: "created_at", Type: Time},
-	}}
+	}, Compound: [][]string{{"user_id", "created_at"}}}
 	datasetSchema = Schema{Name: "datasets", Fields: []Field{
 		{Name: "publisher", Type: String},
 		{Name: "status", Type: String},
@@ -42,6 +42,11 @@ var (
 		{Name: "audit_dirty", Type: Bool},
 		{Name: "created_at", Type: Time},
 		{Name: "updated_at", Type: Time},
+	}, Compound: [][]string{
+		{"publisher", "updated_at"},
+		{"publisher", "status", "updated_at"},
+		{"awaiting_confirmation", "updated_at"},
+		{"index_pending", "updated_at"},
 	}}
 	counterSchema = Schema{Name: "counters", Fields: []Field{
 		{Name: "expires_at", Type: Time},

@@ -81,10 +81,15 @@ func (s Schema) Check() error {
 		if len(c) < 2 {
 			return fmt.Errorf("schema %s: a compound index needs at least two fields", s.Name)
 		}
+		inIndex := map[string]bool{}
 		for _, n := range c {
 			if !seen[n] {
 				return fmt.Errorf("schema %s: compound index field %q is not declared", s.Name, n)
 			}
+			if inIndex[n] {
+				return fmt.Errorf("schema %s: field %q appears twice in a compound index", s.Name, n)
+			}
+			inIndex[n] = true
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,11 @@ import (
 // sort with a sparse index, so a page sorted by a unique field is sorted in
 // memory. FerretDB accepts and ignores sparse, and its SQLite unique index
 // never counted missing values as equal anyway.
+//
+// A compound index of the schema is "cx_<key>+<key>..." on
+// {ix.<key>: 1, ..., _id: 1} ('+' cannot occur in a key): equality filters
+// on a prefix of its fields, sorted by the next one then the id, walk it
+// (backwards for a descending sort) instead of sorting every match.
 
 const (
 	schemasCollection = "_schemas" // one metadata document per collection
@@ -63,7 +69,20 @@ func indexName(f catalog.Field) string {
 }
 
 func isOwnIndex(name string) bool {
-	return strings.HasPrefix(name, "ix_") || strings.HasPrefix(name, "ux_")
+	return strings.HasPrefix(name, "ix_") || strings.HasPrefix(name, "ux_") || strings.HasPrefix(name, "cx_")
+}
+
+// compoundIndex returns the name and keys of the compound index on the
+// named fields, all declared (checked by catalog.Schema.Check).
+func compoundIndex(s catalog.Schema, names []string) (string, bson.D) {
+	keys := make([]string, len(names))
+	spec := make(bson.D, 0, len(names)+1)
+	for i, n := range names {
+		f, _ := s.Field(n)
+		keys[i] = ixKey(f)
+		spec = append(spec, bson.E{Key: ixPath(f), Value: 1})
+	}
+	return "cx_" + strings.Join(keys, "+"), append(spec, bson.E{Key: "_id", Value: 1})
 }
 
 // fingerprint identifies the index values a schema computes: the names and
@@ -80,9 +99,14 @@ func fingerprint(s catalog.Schema) string {
 
 // schemaRecord is the metadata document of a collection in _schemas: what
 // its indexes and ix values were last built for, readable by operators.
+// Compound indexes are recorded, so that declaring or dropping one takes
+// the migration path, but they are not part of the fingerprint: they change
+// no ix value, and a new fingerprint would rewrite every document. Each is
+// its field names joined by '+' (FerretDB stores no nested arrays).
 type schemaRecord struct {
 	Name        string        `bson:"_id"`
 	Fields      []fieldRecord `bson:"fields"`
+	Compound    []string      `bson:"compound,omitempty"`
 	Fingerprint string        `bson:"ixv"`
 	Updated     time.Time     `bson:"updated"`
 }
@@ -102,19 +126,14 @@ func record(s catalog.Schema) schemaRecord {
 	for _, f := range s.Fields {
 		r.Fields = append(r.Fields, fieldRecord{Name: f.Name, Type: typeNames[f.Type], Unique: f.Unique})
 	}
+	for _, names := range s.Compound {
+		r.Compound = append(r.Compound, strings.Join(names, "+"))
+	}
 	return r
 }
 
 func sameRecord(a, b schemaRecord) bool {
-	if a.Fingerprint != b.Fingerprint || len(a.Fields) != len(b.Fields) {
-		return false
-	}
-	for i := range a.Fields {
-		if a.Fields[i] != b.Fields[i] {
-			return false
-		}
-	}
-	return true
+	return a.Fingerprint == b.Fingerprint && slices.Equal(a.Fields, b.Fields) && slices.Equal(a.Compound, b.Compound)
 }
 
 // migrate brings the collection's stored index values and indexes in line
@@ -123,9 +142,10 @@ func sameRecord(a, b schemaRecord) bool {
 // Otherwise it
 //
 //  1. drops this package's indexes for fields no longer declared or whose
-//     uniqueness changed: they serve no query of the new schema, and a
-//     unique index on a field that documents no longer carry would make
-//     them collide on the missing value, during step 2 and after;
+//     uniqueness changed, and compound indexes no longer declared: they
+//     serve no query of the new schema, and a unique index on a field
+//     that documents no longer carry would make them collide on the
+//     missing value, during step 2 and after;
 //  2. recomputes ix for every document computed for another field set
 //     (backfill: resumable, one rev-guarded single-document update each);
 //  3. creates the declared indexes that are missing (after the backfill: a
@@ -184,6 +204,10 @@ func (c *collection) dropStaleIndexes(ctx context.Context) error {
 	for _, f := range c.schema.Fields {
 		want[indexName(f)] = true
 	}
+	for _, names := range c.schema.Compound {
+		name, _ := compoundIndex(c.schema, names)
+		want[name] = true
+	}
 	for name := range have {
 		if isOwnIndex(name) && !want[name] {
 			// Another instance migrating at the same time may have
@@ -196,10 +220,10 @@ func (c *collection) dropStaleIndexes(ctx context.Context) error {
 	return nil
 }
 
-// ensureIndexes creates the declared indexes that do not exist yet, one per
-// command: FerretDB v1.24 panics on a createIndexes listing several indexes
-// of which more than one already exists. Conflict if existing documents
-// violate a unique field.
+// ensureIndexes creates the declared indexes, field and compound, that do
+// not exist yet, one per command: FerretDB v1.24 panics on a createIndexes
+// listing several indexes of which more than one already exists. Conflict
+// if existing documents violate a unique field.
 func (c *collection) ensureIndexes(ctx context.Context) error {
 	have, err := c.indexes(ctx)
 	if err != nil {
@@ -224,6 +248,16 @@ func (c *collection) ensureIndexes(ctx context.Context) error {
 			}
 			return translate(ctx, err, "create index "+name)
 		}
+	}
+	for _, names := range c.schema.Compound {
+		name, keys := compoundIndex(c.schema, names)
+		if have[name] {
+			continue
+		}
+		if _, err := c.coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys, Options: options.Index().SetName(name)}); err != nil {
+			return translate(ctx, err, "create index "+name)
+		}
+		have[name] = true // a compound index declared twice is built once
 	}
 	return nil
 }

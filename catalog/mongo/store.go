@@ -133,7 +133,12 @@ func (s *Store) Collection(ctx context.Context, sc catalog.Schema) (catalog.Coll
 	if err := sc.Check(); err != nil {
 		return nil, catalog.Wrap(catalog.KindInvalid, err, "集合定义无效", "invalid collection schema")
 	}
-	sc.Fields = append([]catalog.Field(nil), sc.Fields...) // the caller keeps its slice
+	// The caller keeps its slices.
+	sc.Fields = append([]catalog.Field(nil), sc.Fields...)
+	sc.Compound = append([][]string(nil), sc.Compound...)
+	for i, names := range sc.Compound {
+		sc.Compound[i] = append([]string(nil), names...)
+	}
 	c := &collection{s: s, schema: sc, coll: s.db.Collection(sc.Name), fp: fingerprint(sc)}
 	for _, f := range sc.Fields {
 		if f.Unique {

@@ -157,15 +157,54 @@ func (c *collection) Find(ctx context.Context, q catalog.Query) (catalog.Page, e
 	case limit > catalog.MaxLimit:
 		limit = catalog.MaxLimit
 	}
-	where, err := c.where(q.Filters)
+	text, args, sortF, err := c.findSQL(q, limit)
 	if err != nil {
 		return catalog.Page{}, err
+	}
+	rows, err := c.s.read.QueryContext(ctx, text, args...)
+	if err != nil {
+		return catalog.Page{}, c.fail(ctx, err, "Find")
+	}
+	defer rows.Close()
+	var page catalog.Page
+	var lastKey any
+	for rows.Next() {
+		var d catalog.Doc
+		var body []byte
+		var key any
+		dst := []any{&d.ID, &d.Rev, &body}
+		if sortF.Name != "" {
+			dst = append(dst, &key)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return catalog.Page{}, c.fail(ctx, err, "Find")
+		}
+		if len(page.Docs) == limit {
+			page.Next = catalog.EncodeCursor(catalog.Cursor{Value: cursorValue(sortF, lastKey), ID: page.Docs[limit-1].ID})
+			break
+		}
+		d.Body = body
+		page.Docs = append(page.Docs, d)
+		lastKey = key
+	}
+	if err := rows.Err(); err != nil {
+		return catalog.Page{}, c.fail(ctx, err, "Find")
+	}
+	return page, nil
+}
+
+// findSQL returns the statement of a Find, its arguments and the field it
+// sorts on (zero: the id), so that tests can check its query plan.
+func (c *collection) findSQL(q catalog.Query, limit int) (string, []any, catalog.Field, error) {
+	where, err := c.where(q.Filters)
+	if err != nil {
+		return "", nil, catalog.Field{}, err
 	}
 	var sortF catalog.Field // zero: sort by id
 	if q.Sort != "" && q.Sort != "id" {
 		f, ok := c.fields[q.Sort]
 		if !ok {
-			return catalog.Page{}, unknownField(q.Sort)
+			return "", nil, catalog.Field{}, unknownField(q.Sort)
 		}
 		sortF = f
 	}
@@ -173,10 +212,10 @@ func (c *collection) Find(ctx context.Context, q catalog.Query) (catalog.Page, e
 	if q.After != "" {
 		cur, err := catalog.DecodeCursor(q.After, sortF)
 		if err != nil {
-			return catalog.Page{}, err
+			return "", nil, catalog.Field{}, err
 		}
 		if ranges, err = after(sortF, q.Desc, cur); err != nil {
-			return catalog.Page{}, err
+			return "", nil, catalog.Field{}, err
 		}
 	}
 
@@ -210,36 +249,7 @@ func (c *collection) Find(ctx context.Context, q catalog.Query) (catalog.Page, e
 	text.WriteString(" ORDER BY " + order + " LIMIT ? OFFSET ?")
 	args = append(args, limit+1, q.Offset)
 
-	rows, err := c.s.read.QueryContext(ctx, text.String(), args...)
-	if err != nil {
-		return catalog.Page{}, c.fail(ctx, err, "Find")
-	}
-	defer rows.Close()
-	var page catalog.Page
-	var lastKey any
-	for rows.Next() {
-		var d catalog.Doc
-		var body []byte
-		var key any
-		dst := []any{&d.ID, &d.Rev, &body}
-		if sortF.Name != "" {
-			dst = append(dst, &key)
-		}
-		if err := rows.Scan(dst...); err != nil {
-			return catalog.Page{}, c.fail(ctx, err, "Find")
-		}
-		if len(page.Docs) == limit {
-			page.Next = catalog.EncodeCursor(catalog.Cursor{Value: cursorValue(sortF, lastKey), ID: page.Docs[limit-1].ID})
-			break
-		}
-		d.Body = body
-		page.Docs = append(page.Docs, d)
-		lastKey = key
-	}
-	if err := rows.Err(); err != nil {
-		return catalog.Page{}, c.fail(ctx, err, "Find")
-	}
-	return page, nil
+	return text.String(), args, sortF, nil
 }
 
 func dir(desc bool) string {

@@ -20,6 +20,16 @@ func columnName(f catalog.Field) string { return "f_" + f.Name }
 
 func indexName(schema string, f catalog.Field) string { return "i:" + schema + ":" + f.Name }
 
+// compoundPrefix starts the names of a schema's compound indexes; a field
+// index name has no second ':' after the schema, so the two never meet.
+func compoundPrefix(schema string) string { return "i:" + schema + ":c:" }
+
+// compoundIndexName names a compound index after its fields ('+' cannot
+// occur in a checked field name).
+func compoundIndexName(schema string, fields []string) string {
+	return compoundPrefix(schema) + strings.Join(fields, "+")
+}
+
 // ident quotes an SQL identifier.
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
@@ -68,6 +78,13 @@ const timeParam = "unixepoch(?, 'subsec')"
 // unique index on the field alone (uniqueness is of the value, not the pair).
 // If a field's type or uniqueness changed, its index (and column) are
 // rebuilt; building a unique index over duplicate values fails with Conflict.
+//
+// A compound index covers the columns of its fields in order, then id: an
+// equality filter on a prefix, sorted by the next field with the id
+// tiebreak, walks it with no sort step and stops at the page's end. Compound
+// indexes no longer declared are dropped: unlike columns, which older
+// schema versions of the collection still read, they only serve queries,
+// and each costs every write.
 func (s *Store) migrate(ctx context.Context, sc catalog.Schema) (err error) {
 	table := tableName(sc.Name)
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -98,13 +115,21 @@ func (s *Store) migrate(ctx context.Context, sc catalog.Schema) (err error) {
 		typ, hasCol := cols[col]
 		uniq, hasIdx := idx[ix]
 		if hasCol && !strings.EqualFold(typ, columnType(f.Type)) {
-			// The field changed type: its column computes something else now.
-			if hasIdx {
-				if _, err := tx.ExecContext(ctx, "DROP INDEX "+ident(ix)); err != nil {
+			// The field changed type: its column computes something else
+			// now. SQLite drops no column that an index covers, so the
+			// field's index and the compound indexes including it go
+			// first; they are built again below.
+			over, err := queryColumn(ctx, tx, "SELECT il.name FROM pragma_index_list(?) AS il, pragma_index_info(il.name) AS ii WHERE ii.name = ?", table, col)
+			if err != nil {
+				return fail(err)
+			}
+			for _, name := range over {
+				if _, err := tx.ExecContext(ctx, "DROP INDEX "+ident(name)); err != nil {
 					return fail(err)
 				}
-				hasIdx = false
+				delete(idx, name)
 			}
+			hasIdx = false
 			if _, err := tx.ExecContext(ctx, "ALTER TABLE "+ident(table)+" DROP COLUMN "+ident(col)); err != nil {
 				return fail(err)
 			}
@@ -132,10 +157,53 @@ func (s *Store) migrate(ctx context.Context, sc catalog.Schema) (err error) {
 			}
 		}
 	}
+	want := map[string]bool{}
+	for _, fields := range sc.Compound {
+		ix := compoundIndexName(sc.Name, fields)
+		declaredTwice := want[ix]
+		want[ix] = true
+		if _, ok := idx[ix]; ok || declaredTwice {
+			continue
+		}
+		cols := make([]string, 0, len(fields)+1)
+		for _, name := range fields {
+			f, _ := sc.Field(name) // declared: checked by sc.Check
+			cols = append(cols, ident(columnName(f)))
+		}
+		cols = append(cols, "id")
+		if _, err := tx.ExecContext(ctx, "CREATE INDEX "+ident(ix)+" ON "+ident(table)+" ("+strings.Join(cols, ", ")+")"); err != nil {
+			return fail(err)
+		}
+	}
+	for ix := range idx {
+		if strings.HasPrefix(ix, compoundPrefix(sc.Name)) && !want[ix] {
+			if _, err := tx.ExecContext(ctx, "DROP INDEX "+ident(ix)); err != nil {
+				return fail(err)
+			}
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fail(err)
 	}
 	return nil
+}
+
+// queryColumn returns the first column of a query's rows.
+func queryColumn(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // queryPairs returns the first two columns of a query's rows as a map.

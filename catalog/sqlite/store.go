@@ -162,6 +162,7 @@ func (s *Store) Collection(ctx context.Context, sc catalog.Schema) (catalog.Coll
 	// Copy the fields so that a caller changing its slice later cannot
 	// change the collection's idea of its schema.
 	sc.Fields = slices.Clone(sc.Fields)
+	sc.Compound = cloneCompound(sc.Compound)
 	if err := s.migrate(ctx, sc); err != nil {
 		return nil, err
 	}
@@ -179,7 +180,18 @@ func (s *Store) Collection(ctx context.Context, sc catalog.Schema) (catalog.Coll
 }
 
 func sameSchema(a, b catalog.Schema) bool {
-	return a.Name == b.Name && slices.Equal(a.Fields, b.Fields)
+	return a.Name == b.Name && slices.Equal(a.Fields, b.Fields) && slices.EqualFunc(a.Compound, b.Compound, slices.Equal)
+}
+
+func cloneCompound(c [][]string) [][]string {
+	if c == nil {
+		return nil
+	}
+	out := make([][]string, len(c))
+	for i, fields := range c {
+		out[i] = slices.Clone(fields)
+	}
+	return out
 }
 
 // Ping reports whether the database answers a query (Unavailable if not).
