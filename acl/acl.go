@@ -10,6 +10,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/casbin/casbin/v2"
@@ -43,6 +44,8 @@ func (r rule) String() string {
 type ACL struct {
 	e     *casbin.Enforcer
 	rules []rule
+	// grantDays is the longest grant per tier, from the policy's limit lines.
+	grantDays map[catalog.Tier]int
 }
 
 var _ catalog.Authorizer = (*ACL)(nil)
@@ -65,7 +68,7 @@ func NewFromText(modelConf, policy string) (*ACL, error) {
 		return nil, fmt.Errorf("acl enforcer: %w", err)
 	}
 	e.EnableLog(false)
-	a := &ACL{e: e}
+	a := &ACL{e: e, grantDays: map[catalog.Tier]int{}}
 	e.AddFunction("cond", a.condFunc)
 
 	r := csv.NewReader(strings.NewReader(policy))
@@ -85,6 +88,10 @@ func NewFromText(modelConf, policy string) (*ACL, error) {
 			if _, err := e.AddGroupingPolicy(l[1], l[2]); err != nil {
 				return nil, fmt.Errorf("acl policy %v: %w", l, err)
 			}
+		case l[0] == "limit" && len(l) == 4:
+			if err := a.addLimit(l[1], l[2], l[3]); err != nil {
+				return nil, err
+			}
 		case l[0] == "p" && len(l) == 7:
 			ru := rule{role: l[1], tier: l[2], act: l[3], conds: strings.Split(l[4], "&"), eft: l[5], why: l[6]}
 			if err := a.check(ru); err != nil {
@@ -101,8 +108,35 @@ func NewFromText(modelConf, policy string) (*ACL, error) {
 	if len(a.rules) == 0 {
 		return nil, fmt.Errorf("acl policy: no rules")
 	}
+	for _, ru := range a.rules {
+		if ru.act == string(catalog.ActRequest) && ru.eft == "allow" && ru.tier != "*" && a.grantDays[catalog.Tier(ru.tier)] == 0 {
+			return nil, fmt.Errorf("acl policy %s: access to %s data can be requested, but no limit line caps its grants", ru, ru.tier)
+		}
+	}
 	return a, nil
 }
+
+// addLimit reads a limit line: "limit, TIER, grant-days, N".
+func (a *ACL) addLimit(tier, what, value string) error {
+	if catalog.Tier(tier).Level() < 0 {
+		return fmt.Errorf("acl policy limit %s: unknown tier", tier)
+	}
+	if what != "grant-days" {
+		return fmt.Errorf("acl policy limit %s: unknown limit %q", tier, what)
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n <= 0 || n > 3660 {
+		return fmt.Errorf("acl policy limit %s: grant-days must be 1–3660, got %q", tier, value)
+	}
+	if _, dup := a.grantDays[catalog.Tier(tier)]; dup {
+		return fmt.Errorf("acl policy limit %s: declared twice", tier)
+	}
+	a.grantDays[catalog.Tier(tier)] = n
+	return nil
+}
+
+// MaxGrantDays implements catalog.Authorizer from the policy's limit lines.
+func (a *ACL) MaxGrantDays(t catalog.Tier) int { return a.grantDays[t] }
 
 func (a *ACL) check(r rule) error {
 	if r.eft != "allow" && r.eft != "deny" {
@@ -180,7 +214,8 @@ func toSubject(s catalog.Subject, role string) subject {
 }
 
 func toObject(r catalog.Resource) object {
-	return object{Tier: string(r.Tier), OwnerOrg: r.OwnerOrg, Status: r.Status, TierConfirmed: r.TierConfirmed, HasGrant: r.HasGrant}
+	return object{Tier: string(r.Tier), OwnerOrg: r.OwnerOrg, Status: r.Status, TierConfirmed: r.TierConfirmed, HasGrant: r.HasGrant,
+		Stage: r.Stage, Standing: r.Standing}
 }
 
 // inherits reports whether role has (or inherits) the policy role p.
@@ -208,6 +243,13 @@ func (a *ACL) Decide(_ context.Context, s catalog.Subject, act catalog.Action, r
 			if len(matched) == 6 {
 				d.Rule = strings.Join(matched, ", ")
 				d.Reason = reasons[matched[5]]
+				// What the subject meets, so that a form can show it
+				// before the subject applies.
+				for _, c := range strings.Split(matched[3], "&") {
+					if c != "any" {
+						d.Met = append(d.Met, catalog.Requirement{Key: c, Label: conditions[c].label})
+					}
+				}
 			}
 			return d, nil
 		}
@@ -275,7 +317,13 @@ func (a *ACL) explainDenial(s catalog.Subject, act catalog.Action, r catalog.Res
 	for _, m := range cands[0].missing {
 		zh = append(zh, conditions[m].label.Zh)
 		en = append(en, conditions[m].label.En)
-		if n := conditions[m].next; !n.IsZero() {
+		n := conditions[m].next
+		if f := conditions[m].nextFor; f != nil {
+			if t, ok := f(obj); ok {
+				n = t
+			}
+		}
+		if !n.IsZero() {
 			d.Next = append(d.Next, n)
 		}
 	}

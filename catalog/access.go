@@ -16,16 +16,31 @@ const (
 	ActDecide      Action = "decide"       // approve or reject access requests
 	ActConfirmTier Action = "confirm-tier" // confirm or raise a tier (bureau)
 	ActLowerTier   Action = "lower-tier"   // set a lower tier than the current one
+	ActOversee     Action = "oversee"      // read the dataset's access requests, grants, use reports and lineage
+	ActRevoke      Action = "revoke"       // revoke a grant to the dataset
 
 	// Actions on the portal itself rather than on one dataset; they are
 	// decided against the zero Resource.
 	ActManageAccounts Action = "manage-accounts" // create and disable users and organisations
 	ActVerifyOrg      Action = "verify-org"      // verify an organisation's identity
 	ActViewAudit      Action = "view-audit"      // read the audit trail
+
+	// Actions on construction lists, responses and data needs (lists.go).
+	// A list is decided as a Resource with the list's Status (and, for a
+	// response, OwnerOrg the responding organisation); tier lines are "*".
+	ActViewList        Action = "view-list"        // read a list (drafts: the bureau)
+	ActManageLists     Action = "manage-lists"     // create, edit, import, publish and close lists
+	ActRespond         Action = "respond"          // answer an item of an open list for one's organisation
+	ActReviewResponses Action = "review-responses" // accept or reject deliveries
+	ActMatchItems      Action = "match-items"      // see suggested datasets for items (OwnerOrg "": every organisation's)
+	ActFileNeed        Action = "file-need"        // tell the bureau about missing data
+	ActManageNeeds     Action = "manage-needs"     // see, group, merge needs and turn them into items
+	ActViewStatistics  Action = "view-statistics"  // the full statistics (access requests, downloads, needs)
 )
 
 // Actions lists every action, in the order explanations use.
-var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier, ActManageAccounts, ActVerifyOrg, ActViewAudit}
+var Actions = []Action{ActView, ActDownload, ActEdit, ActPublish, ActWithdraw, ActRequest, ActDecide, ActConfirmTier, ActLowerTier, ActOversee, ActRevoke, ActManageAccounts, ActVerifyOrg, ActViewAudit,
+	ActViewList, ActManageLists, ActRespond, ActReviewResponses, ActMatchItems, ActFileNeed, ActManageNeeds, ActViewStatistics}
 
 // Subject is who asks, as the ACL sees it. The zero Subject is anonymous.
 type Subject struct {
@@ -47,7 +62,29 @@ type Resource struct {
 	TierConfirmed bool
 	// HasGrant is true when the subject holds a current grant for the action.
 	HasGrant bool
+	// Stage is the stage of the access request being decided: "provider"
+	// or "bureau" (StageProvider, StageBureau); empty when no particular
+	// request is meant (a dataset page asking whether its reader decides
+	// requests at all).
+	Stage string
+	// Standing is the subject's own access standing on the dataset, filled
+	// in only to explain a denied download: an open request awaiting the
+	// provider or the bureau, or a grant that was suspended, expired or
+	// revoked (the Standing* constants); empty when there is none.
+	Standing string
 }
+
+// Request stages and access standings (see Resource).
+const (
+	StageProvider = "provider"
+	StageBureau   = "bureau"
+
+	StandingAwaitingProvider = "awaiting-provider"
+	StandingAwaitingBureau   = "awaiting-bureau"
+	StandingSuspended        = "suspended"
+	StandingExpired          = "expired"
+	StandingRevoked          = "revoked"
+)
 
 // ResourceOf describes dataset d for the ACL.
 func ResourceOf(d *Dataset) Resource {
@@ -85,6 +122,9 @@ type Authorizer interface {
 	// Visibility returns the filter of datasets s may view, derived from the
 	// same policies, for the search engine to apply inside its query.
 	Visibility(ctx context.Context, s Subject) (Visibility, error)
+	// MaxGrantDays is the longest access grant the tier rules allow for a
+	// tier, in days; 0 when data of that tier is never granted.
+	MaxGrantDays(t Tier) int
 }
 
 // Visibility is a filter over indexed dataset fields: a document is visible

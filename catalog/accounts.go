@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,6 +136,15 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, in NewOrg
 	if err := v.Err(); err != nil {
 		return o, err
 	}
+	if _, _, err := s.orgs.get(ctx, o.ID); err == nil {
+		return o, &Error{Kind: KindConflict, Message: T("机构标识已被使用", "this organisation id is taken"),
+			Fields: []FieldError{{Field: "id", Code: "duplicate", Message: T("已被使用", "taken")}}}
+	}
+	// Organisations have no audit outbox: the event goes first (see audit.go).
+	if err := s.audit(ctx, p, "org.create", "org:"+o.ID, Decision{Allowed: true, Reason: T("管理员登记机构", "an administrator registered the organisation")},
+		map[string]string{"verified": strconv.FormatBool(o.Verified), "credit_code": o.CreditCode}); err != nil {
+		return o, err
+	}
 	if _, err := s.orgs.insert(ctx, o.ID, &o); err != nil {
 		return o, err
 	}
@@ -144,6 +154,13 @@ func (s *Service) CreateOrganization(ctx context.Context, p Principal, in NewOrg
 // VerifyOrganization marks an organisation verified (or not).
 func (s *Service) VerifyOrganization(ctx context.Context, p Principal, id string, verified bool) (Organization, error) {
 	if _, err := s.decide(ctx, p, ActVerifyOrg, Resource{}); err != nil {
+		return Organization{}, err
+	}
+	if _, _, err := s.orgs.get(ctx, id); err != nil {
+		return Organization{}, err
+	}
+	if err := s.audit(ctx, p, "org.verify", "org:"+id, Decision{Allowed: true, Reason: T("机构认证状态变更", "organisation verification changed")},
+		map[string]string{"verified": strconv.FormatBool(verified)}); err != nil {
 		return Organization{}, err
 	}
 	o, _, err := s.orgs.update(ctx, id, func(o *Organization) error {
@@ -231,6 +248,10 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, in NewUser) (User
 		return u, err
 	}
 	u.PasswordHash = HashPassword(in.Password, s.opts.Argon)
+	if err := s.audit(ctx, p, "user.create", "user:"+u.ID, Decision{Allowed: true, Reason: T("管理员创建账号", "an administrator created the account")},
+		map[string]string{"roles": strings.Join(u.Roles, ","), "org": u.OrgID}); err != nil {
+		return u, err
+	}
 	if _, err := s.users.insert(ctx, u.ID, &u); err != nil {
 		if IsKind(err, KindConflict) {
 			return u, &Error{Kind: KindConflict, Message: T("该邮箱已注册", "this e-mail address is already registered"),
@@ -631,4 +652,56 @@ var msgSignIn = T("请先登录", "sign in first")
 // signed in (the demo loader acts as its accounts).
 func (s *Service) PrincipalOf(ctx context.Context, userID string) (Principal, error) {
 	return s.principal(ctx, userID)
+}
+
+// Users lists users, newest first, for administrators.
+func (s *Service) Users(ctx context.Context, p Principal, offset, limit int) ([]User, int64, error) {
+	if _, err := s.decide(ctx, p, ActManageAccounts, Resource{}); err != nil {
+		return nil, 0, err
+	}
+	page, _, err := s.users.find(ctx, Query{Sort: "created_at", Desc: true, Offset: offset, Limit: limit})
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := s.users.c.Count(ctx)
+	out := make([]User, len(page))
+	for i, f := range page {
+		out[i] = f.V
+		out[i].PasswordHash = ""
+	}
+	return out, n, err
+}
+
+// SetUserStatus enables or disables a user (administrators). Disabling ends
+// the user's sessions at their next request and refuses their tokens.
+func (s *Service) SetUserStatus(ctx context.Context, p Principal, userID, status string) (User, error) {
+	if _, err := s.decide(ctx, p, ActManageAccounts, Resource{}); err != nil {
+		return User{}, err
+	}
+	if status != UserActive && status != UserDisabled {
+		return User{}, &Error{Kind: KindInvalid, Message: T("状态须为 active 或 disabled", "status must be active or disabled"),
+			Fields: []FieldError{{Field: "status", Code: "vocabulary", Message: T("active 或 disabled", "active or disabled")}}}
+	}
+	if p.User != nil && p.User.ID == userID && status == UserDisabled {
+		return User{}, &Error{Kind: KindConflict, Message: T("不能停用自己的账号", "you cannot disable your own account")}
+	}
+	if _, _, err := s.users.get(ctx, userID); err != nil {
+		return User{}, err
+	}
+	// Users have no audit outbox: the event goes first (see audit.go).
+	if err := s.audit(ctx, p, "user."+status, "user:"+userID, Decision{Allowed: true, Reason: T("管理员变更账号状态", "an administrator changed the account status")}, nil); err != nil {
+		return User{}, err
+	}
+	u, _, err := s.users.update(ctx, userID, func(u *User) error {
+		if u.Status == status {
+			return errUnchanged
+		}
+		u.Status = status
+		return nil
+	})
+	if err != nil {
+		return User{}, err
+	}
+	u.PasswordHash = ""
+	return u, nil
 }

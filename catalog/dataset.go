@@ -88,6 +88,8 @@ type Version struct {
 	Changelog string    `json:"changelog"`
 	CreatedAt time.Time `json:"created_at"`
 	CreatedBy string    `json:"created_by,omitempty"`
+	// Distributions are the version's files and links (files.go).
+	Distributions []Distribution `json:"distributions,omitempty"`
 }
 
 // AwaitingConfirmation reports whether the bureau still has to confirm the

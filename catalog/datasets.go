@@ -21,9 +21,13 @@ type datasetRecord struct {
 	// single-document write as the change, so a crash loses nothing.
 	IndexPending bool `json:"index_pending"`
 	auditOutbox
+	// noticeOutbox holds what a withdrawal or a re-grading sets in motion
+	// for the dataset's grants, requests and users (exchange.go).
+	noticeOutbox
 }
 
-func (r *datasetRecord) outbox() *auditOutbox { return &r.auditOutbox }
+func (r *datasetRecord) outbox() *auditOutbox   { return &r.auditOutbox }
+func (r *datasetRecord) notices() *noticeOutbox { return &r.noticeOutbox }
 
 // NewDataset is the body of a create request.
 type NewDataset struct {
@@ -57,6 +61,13 @@ func (s *Service) saveDataset(ctx context.Context, rec *datasetRecord, storeRev 
 		// The events are safe in the outbox; the periodic flush retries.
 		s.log.Warn("audit flush deferred", "dataset", rec.ID, "err", err)
 	}
+	if rec.NoticeDirty {
+		// Likewise: grants, requests and users are brought in line with
+		// the change now, or by the periodic flush after a crash.
+		if err := s.flushDatasetNotices(ctx, rec.ID); err != nil {
+			s.log.Warn("dataset notices deferred", "dataset", rec.ID, "err", err)
+		}
+	}
 	s.Kick()
 	return rev, nil
 }
@@ -79,6 +90,9 @@ func (s *Service) CreateDataset(ctx context.Context, p Principal, in NewDataset)
 		return Dataset{}, &Error{Kind: KindForbidden, Message: T("只有属于某个机构的数据提供者可以登记数据集", "only providers who belong to an organisation can register datasets")}
 	}
 	in.ID = strings.TrimSpace(in.ID)
+	if err := listItemsReadOnly(in.ListItems, nil); err != nil {
+		return Dataset{}, err
+	}
 	dec, err := s.decide(ctx, p, ActEdit, Resource{Tier: in.Tier, OwnerOrg: p.Org.ID, Status: StatusDraft})
 	if err != nil {
 		return Dataset{}, err
@@ -124,10 +138,18 @@ func (s *Service) resource(ctx context.Context, p Principal, d *Dataset) Resourc
 	return r
 }
 
-// hasGrant reports whether the principal holds a current download grant.
-// Access requests and grants arrive with the exchange; until then nobody
-// holds one.
-func (s *Service) hasGrant(context.Context, Principal, *Dataset) bool { return false }
+// hasGrant reports whether the principal holds a current download grant:
+// active, unexpired and valid under the dataset's present tier. It asks the
+// store at every call (nothing is cached), so an expired, revoked or
+// suspended grant stops downloads at once.
+func (s *Service) hasGrant(ctx context.Context, p Principal, d *Dataset) bool {
+	g, err := s.currentGrant(ctx, p, d)
+	if err != nil {
+		s.log.Warn("grant lookup failed; treated as no grant", "dataset", d.ID, "err", err)
+		return false
+	}
+	return g != nil
+}
 
 // Dataset returns a dataset the principal may view; NotFound if it does
 // not exist or is hidden from the principal.
@@ -165,7 +187,12 @@ func (s *Service) Explain(ctx context.Context, p Principal, id string, act Actio
 	if err != nil {
 		return Decision{}, err
 	}
-	return s.authz.Decide(ctx, p.Subject(), act, s.resource(ctx, p, &rec.Dataset))
+	r := s.resource(ctx, p, &rec.Dataset)
+	d, err := s.authz.Decide(ctx, p.Subject(), act, r)
+	if err != nil {
+		return d, err
+	}
+	return s.withStanding(ctx, p, act, r, d), nil
 }
 
 // changeDataset is the read-check-modify-write cycle of every dataset
@@ -200,6 +227,7 @@ func (s *Service) changeDataset(ctx context.Context, p Principal, id string, act
 			detail["status"] = oldStatus + "→" + d.Status
 		}
 		ev := s.newAuditEvent(p, "dataset."+string(act), "dataset:"+d.ID, dec, detail)
+		s.noteDatasetChange(&rec, oldTier, oldStatus, ev)
 		_, err = s.saveDataset(ctx, &rec, storeRev, ev)
 		if err == nil {
 			return *d, nil
@@ -237,6 +265,9 @@ func (s *Service) PatchDataset(ctx context.Context, p Principal, id string, ifMa
 		}
 		var f DatasetFields
 		if err := DecodeStrict(merged, &f); err != nil {
+			return err
+		}
+		if err := listItemsReadOnly(f.ListItems, d.ListItems); err != nil {
 			return err
 		}
 		oldTier := d.Tier

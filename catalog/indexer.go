@@ -12,7 +12,14 @@ import (
 // datasets (idempotent by id and content revision) and then clears the
 // flag guarded by the store revision it read, so a newer write is never
 // marked done by mistake. A crash at any point leaves either the flag set
-// (the work is redone) or the index up to date.
+// (the work is redone) or the index up to date. A write therefore succeeds
+// whether or not the index answers; while it does not, the indexer retries
+// with exponential backoff and the backlog shows in IndexBacklog (metrics
+// and /readyz).
+//
+// Of several instances sharing the store, only the holder of the indexer
+// lease (lease.go) indexes, checks and rebuilds, so no work is done twice
+// and no two rebuilds race.
 
 // IndexDocOf derives the search document of a dataset.
 func IndexDocOf(d *Dataset) IndexDoc {
@@ -40,19 +47,25 @@ func IndexDocOf(d *Dataset) IndexDoc {
 	return doc
 }
 
-// reindexJob is the id of the job document that asks the instance holding
-// the index to rebuild it (so `portal reindex` works while serving).
+// reindexJob is the id of the job document that asks the lease holder to
+// rebuild the index (so `portal reindex` works while portals serve).
 const reindexJob = "reindex"
 
+// job is a document of the jobs collection: the reindex request and the
+// indexer lease.
 type job struct {
-	State       string    `json:"state"` // requested, running, done
-	RequestedAt time.Time `json:"requested_at"`
-	FinishedAt  time.Time `json:"finished_at,omitempty"`
+	State       string    `json:"state"` // reindex: requested, running, done; lease: leased, released
+	RequestedAt time.Time `json:"requested_at,omitzero"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	// Holder is the instance holding the lease, or running the rebuild.
+	Holder string    `json:"holder,omitempty"`
+	Until  time.Time `json:"until,omitzero"`
 }
 
 // IndexPending indexes up to limit pending datasets and reports how many
 // it processed. An error means the index is unreachable or refused the
-// batch; the flags stay set and the work is retried.
+// batch; the flags stay set and the work is retried. It does not take the
+// indexer lease: RunIndexer and Reconcile call it as the lease holder.
 func (s *Service) IndexPending(ctx context.Context, limit int) (int, error) {
 	page, _, err := s.datasets.find(ctx, Query{Filters: []Filter{Where("index_pending", true)}, Sort: "updated_at", Limit: limit})
 	if err != nil || len(page) == 0 {
@@ -66,14 +79,39 @@ func (s *Service) IndexPending(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	for _, f := range page {
-		rec := f.V
-		rec.IndexPending = false
-		if _, err := s.datasets.replace(ctx, rec.ID, f.Rev, &rec); err != nil && !errors.Is(err, ErrStale) && !IsKind(err, KindNotFound) {
+		if err := s.markIndexed(ctx, f); err != nil {
 			return 0, err
 		}
-		// Stale: the dataset changed meanwhile and is pending again.
 	}
 	return len(page), nil
+}
+
+// markIndexed clears the pending flag of a dataset that was indexed at
+// content revision f.V.Rev. A write since then that changed the content
+// leaves the flag set (the new content is indexed next round); a
+// bookkeeping write (its audit outbox flushed) does not, so the same
+// revision is not sent to the index twice.
+func (s *Service) markIndexed(ctx context.Context, f found[datasetRecord]) error {
+	rec := f.V
+	rec.IndexPending = false
+	_, err := s.datasets.replace(ctx, rec.ID, f.Rev, &rec)
+	if err == nil || IsKind(err, KindNotFound) {
+		return nil
+	}
+	if !errors.Is(err, ErrStale) {
+		return err
+	}
+	_, _, err = s.datasets.update(ctx, rec.ID, func(cur *datasetRecord) error {
+		if !cur.IndexPending || cur.Rev != f.V.Rev {
+			return errUnchanged
+		}
+		cur.IndexPending = false
+		return nil
+	})
+	if IsKind(err, KindNotFound) {
+		return nil
+	}
+	return err
 }
 
 // PendingCount returns how many datasets await indexing.
@@ -81,8 +119,23 @@ func (s *Service) PendingCount(ctx context.Context) (int64, error) {
 	return s.datasets.c.Count(ctx, Where("index_pending", true))
 }
 
+// IndexBacklog returns how many datasets await indexing and how long the
+// oldest of them has waited (since its last change), 0 when none does.
+func (s *Service) IndexBacklog(ctx context.Context) (int64, time.Duration, error) {
+	n, err := s.PendingCount(ctx)
+	if err != nil || n == 0 {
+		return n, 0, err
+	}
+	page, _, err := s.datasets.find(ctx, Query{Filters: []Filter{Where("index_pending", true)}, Sort: "updated_at", Limit: 1})
+	if err != nil || len(page) == 0 {
+		return n, 0, err
+	}
+	return n, max(0, s.now().Sub(page[0].V.UpdatedAt)), nil
+}
+
 // Reindex rebuilds the whole index from the store. Searches keep using the
-// old index until the new one is complete.
+// old index until the new one is complete. Callers that may run beside
+// other instances use ReindexExclusive.
 func (s *Service) Reindex(ctx context.Context) (int, error) {
 	n := 0
 	err := s.index.Rebuild(ctx, func(add func(IndexDoc) error) error {
@@ -94,9 +147,33 @@ func (s *Service) Reindex(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// RequestReindex asks whichever instance runs the indexer to rebuild the
-// index, through the store (the command line uses it while a server holds
-// the index).
+// ReindexExclusive rebuilds the index as the indexer lease holder, then
+// indexes what was written meanwhile. Conflict (with ErrIndexBusy) when
+// another instance holds the lease: ask it with RequestReindex instead.
+func (s *Service) ReindexExclusive(ctx context.Context) (int, error) {
+	n := 0
+	ran, err := s.lead(ctx, func(ctx context.Context) error {
+		var err error
+		if n, err = s.Reindex(ctx); err != nil {
+			return err
+		}
+		_, err = s.indexAllPending(ctx)
+		return err
+	})
+	if err == nil && !ran {
+		return 0, &Error{Kind: KindConflict, Message: T("另一个门户实例正在维护搜索索引", "another portal instance maintains the search index"), Err: ErrIndexBusy}
+	}
+	if ran {
+		if rerr := s.ReleaseLease(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+			s.log.Warn("could not release the indexer lease", "err", rerr)
+		}
+	}
+	return n, err
+}
+
+// RequestReindex asks the instance holding the indexer lease to rebuild
+// the index, through the store (the command line uses it while portals
+// serve). A request made while a rebuild runs starts another one after it.
 func (s *Service) RequestReindex(ctx context.Context) error {
 	j := job{State: "requested", RequestedAt: s.now()}
 	if _, err := s.jobs.insert(ctx, reindexJob, &j); err == nil || !IsKind(err, KindConflict) {
@@ -118,40 +195,52 @@ func (s *Service) ReindexState(ctx context.Context) (string, error) {
 	return j.State, err
 }
 
-// runRequestedReindex rebuilds the index if a rebuild was requested.
+// runRequestedReindex rebuilds the index if a rebuild was requested. The
+// caller holds the indexer lease, so a rebuild marked running by another
+// instance was abandoned by it (it lost the lease) and is taken over.
 func (s *Service) runRequestedReindex(ctx context.Context) error {
 	j, rev, err := s.jobs.get(ctx, reindexJob)
-	if IsKind(err, KindNotFound) || (err == nil && j.State != "requested") {
+	if IsKind(err, KindNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	j.State = "running"
+	switch {
+	case j.State == "requested":
+	case j.State == "running" && j.Holder != s.opts.Instance:
+		s.log.Info("taking over a rebuild abandoned by another instance", "instance", j.Holder)
+	default:
+		return nil
+	}
+	j.State, j.Holder = "running", s.opts.Instance
 	if rev, err = s.jobs.replace(ctx, reindexJob, rev, &j); err != nil {
 		if errors.Is(err, ErrStale) {
-			return nil // another instance took it
+			return nil // changed meanwhile: looked at again next round
 		}
 		return err
 	}
 	n, err := s.Reindex(ctx)
 	if err != nil {
-		j.State = "requested" // try again on the next round
-		_, _ = s.jobs.replace(ctx, reindexJob, rev, &j)
+		j.State, j.Holder = "requested", "" // try again on the next round
+		_, _ = s.jobs.replace(context.WithoutCancel(ctx), reindexJob, rev, &j)
 		return err
 	}
-	j.State, j.FinishedAt = "done", s.now()
+	j.State, j.Holder, j.FinishedAt = "done", "", s.now()
+	// Stale when the rebuild was requested again meanwhile: it stays
+	// requested and runs once more.
 	_, _ = s.jobs.replace(ctx, reindexJob, rev, &j)
 	s.log.Info("index rebuilt on request", "datasets", n)
 	return nil
 }
 
-// Reconcile brings the index in line with the store at start-up: a fresh
-// or incomplete index (for example after its directory was deleted) is
-// rebuilt; pending datasets are indexed.
-func (s *Service) Reconcile(ctx context.Context) error {
-	if err := s.FlushAudit(ctx); err != nil {
-		s.log.Error("audit outbox flush failed; it is retried periodically", "err", err)
+// checkIndex rebuilds an index that is out of step with the store: fresh
+// or emptied (its directory deleted, the engine restarted without its
+// data), or holding documents the store does not. Pending datasets are
+// indexed first, so that a difference means drift, not a backlog.
+func (s *Service) checkIndex(ctx context.Context) error {
+	if _, err := s.indexAllPending(ctx); err != nil {
+		return err
 	}
 	stored, err := s.datasets.c.Count(ctx)
 	if err != nil {
@@ -161,34 +250,97 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if int64(indexed) != stored {
-		s.log.Info("index out of step with the store; rebuilding", "indexed", indexed, "stored", stored)
-		if _, err := s.Reindex(ctx); err != nil {
-			return err
-		}
+	if int64(indexed) == stored {
+		return nil
 	}
+	s.log.Info("index out of step with the store; rebuilding", "indexed", indexed, "stored", stored)
+	if _, err := s.Reindex(ctx); err != nil {
+		return err
+	}
+	_, err = s.indexAllPending(ctx)
+	return err
+}
+
+// indexAllPending indexes pending datasets until none is left.
+func (s *Service) indexAllPending(ctx context.Context) (int, error) {
+	total := 0
 	for {
 		n, err := s.IndexPending(ctx, 200)
+		total += n
 		if err != nil || n == 0 {
-			return err
+			return total, err
 		}
 	}
 }
 
-// RunIndexer indexes pending datasets until ctx ends: at once after a
-// write (Kick), every poll interval otherwise (writes of other instances,
-// rebuild requests), and with exponential backoff while the index fails.
+// Reconcile brings the index in line with the store at start-up: a fresh
+// or incomplete index is rebuilt; pending datasets are indexed. When
+// another instance holds the indexer lease, that instance does the index
+// work and Reconcile only flushes audit outboxes.
+func (s *Service) Reconcile(ctx context.Context) error {
+	if err := s.FlushAudit(ctx); err != nil {
+		s.log.Error("audit outbox flush failed; it is retried periodically", "err", err)
+	}
+	ran, err := s.lead(ctx, func(ctx context.Context) error {
+		if err := s.runRequestedReindex(ctx); err != nil {
+			return err
+		}
+		return s.checkIndex(ctx)
+	})
+	if ran {
+		// Let whichever instance polls first carry on (this one's
+		// RunIndexer takes it again when it starts).
+		if rerr := s.ReleaseLease(context.WithoutCancel(ctx)); rerr != nil {
+			s.log.Warn("could not release the indexer lease", "err", rerr)
+		}
+	}
+	return err
+}
+
+// checkEvery is how often the lease holder compares the index with the
+// store (and rebuilds it on a difference).
+const checkEvery = 10 * time.Minute
+
+// RunIndexer keeps the index in step with the store until ctx ends. While
+// this instance holds the indexer lease it indexes pending datasets at
+// once after a write (Kick), every poll interval otherwise (writes of other
+// instances), runs requested rebuilds, and compares index and store when
+// it takes the lease and every checkEvery; while the index fails it backs
+// off exponentially (a write does not cut the backoff short). An instance
+// without the lease looks at every poll whether the lease is free. When
+// ctx ends, the lease is released so another instance takes over at once.
 func (s *Service) RunIndexer(ctx context.Context, poll time.Duration) {
 	if poll <= 0 {
 		poll = 5 * time.Second
 	}
-	backoff := time.Duration(0)
-	for {
-		err := s.runRequestedReindex(ctx)
-		n := 0
-		if err == nil {
-			n, err = s.IndexPending(ctx, 200)
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := s.ReleaseLease(rctx); err != nil {
+			s.log.Warn("could not release the indexer lease", "err", err)
 		}
+	}()
+	backoff := time.Duration(0)
+	var checked time.Time // zero: check when the lease is taken
+	for {
+		wasLeader := s.IndexLeader()
+		_, err := s.lead(ctx, func(ctx context.Context) error {
+			if !wasLeader {
+				checked = time.Time{}
+			}
+			if err := s.runRequestedReindex(ctx); err != nil {
+				return err
+			}
+			if time.Since(checked) > checkEvery {
+				if err := s.checkIndex(ctx); err != nil {
+					return err
+				}
+				checked = time.Now()
+				return nil
+			}
+			_, err := s.indexAllPending(ctx)
+			return err
+		})
 		wait := poll
 		switch {
 		case ctx.Err() != nil:
@@ -197,9 +349,6 @@ func (s *Service) RunIndexer(ctx context.Context, poll time.Duration) {
 			backoff = min(max(2*backoff, 500*time.Millisecond), time.Minute)
 			wait = backoff/2 + rand.N(backoff/2+1)
 			s.log.Warn("indexing failed; retrying", "err", err, "retry_in", wait.Round(time.Millisecond))
-		case n > 0:
-			backoff = 0
-			continue // more may be pending
 		default:
 			backoff = 0
 		}

@@ -40,6 +40,7 @@ var (
 		{Name: "awaiting_confirmation", Type: Bool},
 		{Name: "index_pending", Type: Bool},
 		{Name: "audit_dirty", Type: Bool},
+		{Name: "notice_dirty", Type: Bool},
 		{Name: "created_at", Type: Time},
 		{Name: "updated_at", Type: Time},
 	}, Compound: [][]string{
@@ -59,7 +60,7 @@ var (
 // Schemas lists the schemas of every collection the service uses, for
 // tools and tests that open collections directly.
 func Schemas() []Schema {
-	return []Schema{orgSchema, userSchema, sessionSchema, tokenSchema, datasetSchema, counterSchema, jobSchema, auditSchema}
+	return append(append([]Schema{orgSchema, userSchema, sessionSchema, tokenSchema, datasetSchema, counterSchema, jobSchema, auditSchema}, exchangeSchemas...), listSchemas()...)
 }
 
 // SchemaNamed returns the schema of collection name.

@@ -27,6 +27,7 @@ type SearchResponse struct {
 	Total   int                     `json:"total"`
 	Page    int                     `json:"page"`
 	PerPage int                     `json:"per_page"`
+	Sort    string                  `json:"sort"`
 	Hits    []SearchHit             `json:"hits"`
 	Facets  map[string][]FacetValue `json:"facets"`
 }
@@ -125,7 +126,7 @@ func (s *Service) Search(ctx context.Context, p Principal, r SearchRequest) (Sea
 	if err != nil {
 		return SearchResponse{}, err
 	}
-	out := SearchResponse{Total: res.Total, Page: r.Page, PerPage: r.PerPage, Hits: []SearchHit{}, Facets: map[string][]FacetValue{}}
+	out := SearchResponse{Total: res.Total, Page: r.Page, PerPage: r.PerPage, Sort: r.Sort, Hits: []SearchHit{}, Facets: map[string][]FacetValue{}}
 
 	// The index returns ids; the store is the truth for what is shown.
 	ids := make([]string, len(res.Hits))
@@ -211,4 +212,29 @@ func (s *Service) facetLabel(ctx context.Context, facet, value string) Text {
 		}
 	}
 	return T(value, value)
+}
+
+// Suggestion is a search-as-you-type proposal: a dataset the caller may see.
+type Suggestion struct {
+	ID      string `json:"id"`
+	Title   string `json:"title"`
+	TitleEn string `json:"title_en,omitempty"`
+}
+
+// Suggest proposes up to 8 datasets for a partly typed query. It is a
+// search like any other, so the caller's visibility filter applies.
+func (s *Service) Suggest(ctx context.Context, p Principal, q string) ([]Suggestion, error) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return []Suggestion{}, nil
+	}
+	res, err := s.Search(ctx, p, SearchRequest{Q: q, PerPage: 8, Sort: SortRelevance})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Suggestion, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		out = append(out, Suggestion{ID: h.ID, Title: h.Title, TitleEn: h.TitleEn})
+	}
+	return out, nil
 }

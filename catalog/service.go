@@ -28,6 +28,26 @@ type Options struct {
 	LoginWindow                 time.Duration
 	// Password hashing cost (argon2id); zero values take the defaults.
 	Argon Argon2Params
+	// Mailer sends notification e-mails; nil: notifications stay in-app.
+	Mailer Mailer
+
+	// Instance names this process among the portal instances sharing the
+	// store (in the indexer lease and logs); empty: a random name.
+	Instance string
+	// LeaseTTL is how long the indexer lease lasts without renewal: the
+	// longest an instance that died holding it delays indexing.
+	LeaseTTL time.Duration
+
+	// Blobs stores uploaded files (files.go); nil: file operations
+	// answer Unavailable.
+	Blobs Blobs
+	// UploadLimit is the largest file accepted, in bytes (0: 10 GiB).
+	UploadLimit int64
+
+	// Scratch opens an empty in-memory search index with the engine's
+	// analysis, for comparing small sets of texts (grouping data needs);
+	// nil: needs are grouped by domain and modality only.
+	Scratch func() (Index, error)
 }
 
 func (o *Options) defaults() {
@@ -53,6 +73,15 @@ func (o *Options) defaults() {
 		o.LoginWindow = 15 * time.Minute
 	}
 	o.Argon.defaults()
+	if o.Instance == "" {
+		o.Instance = newID("instance")
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 30 * time.Second
+	}
+	if o.UploadLimit <= 0 {
+		o.UploadLimit = DefaultUploadLimit
+	}
 }
 
 // Service holds the use cases of the portal. Handlers call it with the
@@ -74,8 +103,23 @@ type Service struct {
 	auditLog record[AuditEvent]
 	// outboxes flush the audit outboxes of every collection that has them.
 	outboxes []func(context.Context) error
+	// The exchange (exchange.go): access requests, grants, notifications
+	// and lineage; noticeBoxes flush the notice outboxes.
+	requests      record[requestRecord]
+	grants        record[grantRecord]
+	notifications record[notificationRecord]
+	lineage       record[lineageRecord]
+	noticeBoxes   []func(context.Context) error
+	// blobs holds file contents; thumbs bounds the thumbnails decoded at
+	// once (each holds a decoded image in memory).
+	blobs  Blobs
+	thumbs chan struct{}
+	// ls holds the construction lists, responses, needs and statistics (lists.go).
+	ls listStore
 	// kick wakes the indexer after a write; buffered, never blocks.
 	kick chan struct{}
+	// lease is this instance's view of the indexer lease (lease.go).
+	lease leaseState
 	// dummyHash is checked when no user matches a sign-in, so that the time
 	// a failure takes does not reveal whether the address is registered.
 	dummyHash string
@@ -86,6 +130,7 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 	o.defaults()
 	s := &Service{opts: o, log: o.Logger, store: o.Store, index: o.Index, authz: o.Authorizer, kick: make(chan struct{}, 1)}
 	s.dummyHash = HashPassword(randomToken(16), o.Argon)
+	s.blobs, s.thumbs = o.Blobs, make(chan struct{}, 2)
 	var err error
 	if s.orgs, err = openRecord[Organization](ctx, o.Store, orgSchema, T("机构", "organisation")); err != nil {
 		return nil, err
@@ -112,6 +157,12 @@ func NewService(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 	s.outboxes = append(s.outboxes, func(ctx context.Context) error { return flushDirty(ctx, s, s.datasets) })
+	if err := s.openExchange(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openLists(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -153,6 +204,7 @@ func (s *Service) decide(ctx context.Context, p Principal, act Action, r Resourc
 	if d.Allowed {
 		return d, nil
 	}
+	d = s.withStanding(ctx, p, act, r, d)
 	if act != ActView {
 		// Refused attempts are part of the trail (views are not: every
 		// page and search would be).

@@ -22,6 +22,8 @@ type route struct {
 	resp         any     // 2xx response body example type, nil for none
 	status       int     // success status, 200 by default
 	query        []param // query parameters
+	rawBody      string  // media type of a request body that is not JSON (an upload)
+	rawResp      string  // media type of a response that is not JSON (a download)
 	handler      fiber.Handler
 }
 
@@ -113,7 +115,7 @@ func (a *App) routes() []route {
 	for _, f := range catalog.Facets {
 		searchParams = append(searchParams, param{name: f, many: true, help: "filter on the " + f + " facet; repeat or separate with commas for alternatives"})
 	}
-	return []route{
+	routes := []route{
 		{method: "POST", path: "/auth/login", tag: "auth", summary: "Sign in; sets the session cookie and returns a bearer token", body: LoginRequest{}, resp: LoginResponse{}, handler: a.login},
 		{method: "POST", path: "/auth/logout", tag: "auth", summary: "End the current session", status: http.StatusNoContent, handler: a.logout},
 		{method: "GET", path: "/me", tag: "auth", summary: "The signed-in user", signedIn: true, resp: MeResponse{}, handler: a.me},
@@ -122,6 +124,7 @@ func (a *App) routes() []route {
 		{method: "DELETE", path: "/tokens/:id", tag: "auth", summary: "Revoke one of my API tokens", signedIn: true, status: http.StatusNoContent, handler: a.revokeToken},
 
 		{method: "GET", path: "/search", tag: "search", summary: "Search datasets; hits, total and facets only count what the caller may see", query: searchParams, resp: catalog.SearchResponse{}, handler: a.search},
+		{method: "GET", path: "/suggest", tag: "search", summary: "Search-as-you-type proposals, filtered like search", query: []param{{name: "q", help: "partly typed query"}}, resp: []catalog.Suggestion{}, handler: a.suggest},
 		{method: "GET", path: "/vocabularies", tag: "search", summary: "Controlled vocabularies with Chinese and English labels", resp: Vocabularies{}, handler: a.vocabularies},
 
 		{method: "POST", path: "/datasets", tag: "datasets", summary: "Register a draft dataset (providers)", signedIn: true, body: catalog.NewDataset{}, resp: DatasetResponse{}, status: http.StatusCreated, handler: a.createDataset},
@@ -146,6 +149,11 @@ func (a *App) routes() []route {
 		{method: "POST", path: "/orgs/:id/verification", tag: "accounts", summary: "Verify an organisation (bureau, administrators)", signedIn: true, body: VerifyRequest{}, resp: catalog.Organization{}, handler: a.verifyOrg},
 		{method: "POST", path: "/users", tag: "accounts", summary: "Create a user (administrators)", signedIn: true, body: catalog.NewUser{}, resp: catalog.User{}, status: http.StatusCreated, handler: a.createUser},
 	}
+	// Each feature's routes (server/api_<feature>.go), one line each.
+	routes = append(routes, a.filesRoutes()...)
+	routes = append(routes, a.exchangeRoutes()...)
+	routes = append(routes, append(a.listsRoutes(), a.needsRoutes()...)...)
+	return routes
 }
 
 // decodeBody reads a JSON request body strictly into v.
@@ -499,31 +507,6 @@ func (a *App) health(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// ready answers /readyz: the store and the index answer.
-func (a *App) ready(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	checks := fiber.Map{}
-	ok := true
-	if err := a.store.Ping(ctx); err != nil {
-		checks["store"], ok = "unavailable", false
-	} else {
-		checks["store"] = a.store.Backend() + ": ok"
-	}
-	if err := a.index.Ping(ctx); err != nil {
-		checks["index"], ok = "unavailable", false
-	} else {
-		checks["index"] = "ok"
-	}
-	if n, err := a.svc.PendingCount(ctx); err == nil {
-		checks["index_pending"] = n
-	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusServiceUnavailable
-	}
-	return c.Status(status).JSON(fiber.Map{"status": map[bool]string{true: "ready", false: "unavailable"}[ok], "checks": checks})
-}
-
 func (a *App) auditLog(c *fiber.Ctx) error {
 	var v catalog.Validation
 	q := catalog.AuditQuery{Object: c.Query("object"), Actor: c.Query("actor"), Limit: 100}
@@ -561,4 +544,13 @@ func (a *App) auditLog(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(page)
+}
+
+func (a *App) suggest(c *fiber.Ctx) error {
+	out, err := a.svc.Suggest(c.UserContext(), principal(c), c.Query("q"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, max-age=30")
+	return c.JSON(out)
 }

@@ -23,7 +23,9 @@ import (
 	"dataportal/acl"
 	"dataportal/catalog"
 	"dataportal/catalog/bleve"
+	"dataportal/catalog/meili"
 	"dataportal/catalog/mongo"
+	"dataportal/catalog/smtpmail"
 	"dataportal/catalog/sqlite"
 	"dataportal/frontend"
 )
@@ -56,7 +58,11 @@ func OpenStore(ctx context.Context, cfg Config) (catalog.Store, error) {
 // OpenIndex opens the search index the configuration names.
 func OpenIndex(cfg Config) (catalog.Index, error) {
 	if cfg.MeiliURL != "" {
-		return nil, fmt.Errorf("PORTAL_MEILI_URL is set, but this build has no Meilisearch adapter yet; unset it to use the embedded Bleve index")
+		x, err := meili.New(meili.Options{URL: cfg.MeiliURL, Key: cfg.MeiliKey, Index: cfg.MeiliIndex})
+		if err != nil {
+			return nil, err
+		}
+		return x, nil
 	}
 	return bleve.Open(filepath.Join(cfg.DataDir, "index"))
 }
@@ -67,8 +73,21 @@ func NewService(ctx context.Context, cfg Config, log *slog.Logger, store catalog
 	if err != nil {
 		return nil, nil, err
 	}
+	var mailer catalog.Mailer // nil: in-app notifications only
+	if cfg.SMTPURL != "" {
+		m, err := smtpmail.Parse(cfg.SMTPURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("PORTAL_SMTP_URL: %w", err)
+		}
+		mailer = m
+	}
+	blobs, err := OpenBlobs(ctx, cfg, store)
+	if err != nil {
+		return nil, nil, err
+	}
 	svc, err := catalog.NewService(ctx, catalog.Options{
-		Store: store, Index: index, Authorizer: a, Logger: log,
+		Store: store, Index: index, Authorizer: a, Logger: log, Now: cfg.Now, Mailer: mailer,
+		Blobs: blobs, UploadLimit: cfg.UploadLimit, Instance: InstanceName(), Scratch: bleve.Scratch,
 		SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		LoginPerAccount: cfg.LoginPerAccount, LoginPerIP: cfg.LoginPerIP, LoginWindow: cfg.LoginWindow,
 	})
@@ -98,8 +117,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	app := &App{cfg: cfg, log: log, store: store, index: index, acl: a, svc: svc}
-	app.metrics = newMetrics(svc.PendingCount)
-	if app.frontend, err = frontend.New(svc, frontend.Deps{Principal: principal, Lang: lang}); err != nil {
+	app.metrics = newMetrics(svc)
+	deps := frontend.Deps{Principal: principal, Lang: lang, SetSession: app.setSessionCookie, ClearSession: app.clearSessionCookie, Secure: app.secure}
+	if app.frontend, err = frontend.New(svc, deps); err != nil {
 		app.Close()
 		return nil, err
 	}
@@ -121,6 +141,9 @@ func (a *App) build() error {
 		DisableStartupMessage: true,
 		ErrorHandler:          a.errorHandler,
 		ReadBufferSize:        16 * 1024,
+		// Uploads are streamed (files.go bounds every other body).
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	}
 	if len(a.cfg.TrustedProxies) > 0 {
 		fc.EnableTrustedProxyCheck = true
@@ -128,7 +151,8 @@ func (a *App) build() error {
 		fc.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	f := fiber.New(fc)
-	f.Use(withRequestID, a.logRequests, recoverPanics, securityHeaders, a.withDeadline, a.authenticate)
+	a.limitBodies(f)
+	f.Use(withRequestID, a.logRequests, recoverPanics, securityHeaders, a.withDeadline, a.boundBody, a.authenticate)
 
 	f.Get("/healthz", a.health)
 	f.Get("/readyz", a.ready)
@@ -216,6 +240,15 @@ func (a *App) sweep(ctx context.Context) {
 			}
 			if err := a.svc.FlushAudit(ctx); err != nil && ctx.Err() == nil {
 				a.log.Warn("audit outbox flush failed", "err", err)
+			}
+			if err := a.svc.ExchangeSweep(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("exchange sweep failed", "err", err)
+			}
+			if err := a.svc.ResumeListWork(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("construction-list sync failed", "err", err)
+			}
+			if err := a.svc.RefreshStats(ctx, a.cfg.StatsInterval); err != nil && ctx.Err() == nil {
+				a.log.Warn("statistics refresh failed", "err", err)
 			}
 		}
 	}

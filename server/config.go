@@ -20,6 +20,8 @@ type Config struct {
 	MongoDB  string
 	MeiliURL string
 	MeiliKey string
+	// MeiliIndex is the uid of the Meilisearch index the portal uses.
+	MeiliIndex string
 
 	LogLevel  slog.Level
 	LogFormat string
@@ -29,15 +31,25 @@ type Config struct {
 	SecureCookies   string // auto, always, never
 	TrustedProxies  []string
 	BodyLimit       int
+	UploadLimit     int64 // bytes; uploads are streamed, so memory does not bound it
 	RequestTimeout  time.Duration
 	ShutdownTimeout time.Duration
 	LoginPerAccount int
 	LoginPerIP      int
 	LoginWindow     time.Duration
 	IndexPoll       time.Duration
+	// StatsInterval is how old the stored statistics may grow before the
+	// sweep recomputes them.
+	StatsInterval time.Duration
 
 	// Demo loads the demo catalogue into an empty store at start.
 	Demo bool
+
+	// SMTPURL is the SMTP server for notification e-mail; empty: none.
+	SMTPURL string
+	// Now is the clock (nil: the system clock). Not a setting: tests
+	// that move time (grant expiry) set it.
+	Now func() time.Time
 }
 
 // Setting documents one configuration entry: its flag, its variable, its
@@ -57,6 +69,7 @@ func Settings() []Setting {
 		{"mongodb-database", "PORTAL_MONGODB_DATABASE", "dataportal", "MongoDB database name", func(c *Config, v string) error { c.MongoDB = v; return nil }},
 		{"meili-url", "PORTAL_MEILI_URL", "", "Meilisearch URL; when set, Meilisearch is the search index (production)", func(c *Config, v string) error { c.MeiliURL = v; return nil }},
 		{"meili-key", "PORTAL_MEILI_KEY", "", "Meilisearch API key", func(c *Config, v string) error { c.MeiliKey = v; return nil }},
+		{"meili-index", "PORTAL_MEILI_INDEX", "datasets", "uid of the Meilisearch index (letters, digits, - and _); portals sharing one Meilisearch need one each", func(c *Config, v string) error { c.MeiliIndex = v; return nil }},
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 		{"log-format", "PORTAL_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
 			if v != "text" && v != "json" {
@@ -90,12 +103,28 @@ func Settings() []Setting {
 			return nil
 		}},
 		{"body-limit", "PORTAL_BODY_LIMIT", "1048576", "largest accepted request body in bytes (JSON)", intSetter(func(c *Config) *int { return &c.BodyLimit })},
+		{"upload-limit", "PORTAL_UPLOAD_LIMIT", "10737418240", "largest accepted file upload in bytes (10 GiB; streamed to the blob store, never held in memory)", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("must be a positive number of bytes")
+			}
+			c.UploadLimit = n
+			return nil
+		}},
 		{"request-timeout", "PORTAL_REQUEST_TIMEOUT", "30s", "deadline of each request's work", durationSetter(func(c *Config) *time.Duration { return &c.RequestTimeout })},
 		{"shutdown-timeout", "PORTAL_SHUTDOWN_TIMEOUT", "20s", "how long shutdown waits for requests in flight", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 		{"login-limit-account", "PORTAL_LOGIN_LIMIT_ACCOUNT", "10", "failed sign-ins per account per window", intSetter(func(c *Config) *int { return &c.LoginPerAccount })},
 		{"login-limit-ip", "PORTAL_LOGIN_LIMIT_IP", "100", "failed sign-ins per client address per window", intSetter(func(c *Config) *int { return &c.LoginPerIP })},
 		{"login-window", "PORTAL_LOGIN_WINDOW", "15m", "window of the sign-in limits", durationSetter(func(c *Config) *time.Duration { return &c.LoginWindow })},
 		{"index-poll", "PORTAL_INDEX_POLL", "5s", "how often the indexer looks for work written by other instances", durationSetter(func(c *Config) *time.Duration { return &c.IndexPoll })},
+		{"stats-interval", "PORTAL_STATS_INTERVAL", "10m", "how often the statistics (GET /api/v1/stats) are recomputed in the background", durationSetter(func(c *Config) *time.Duration { return &c.StatsInterval })},
+		{"smtp-url", "PORTAL_SMTP_URL", "", "SMTP server for notification e-mail: smtp://user:pass@host:port?from=address (STARTTLS when offered) or smtps://… (implicit TLS); unset: notifications stay in the portal", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
+				return fmt.Errorf("must be an smtp:// or smtps:// URL")
+			}
+			c.SMTPURL = v
+			return nil
+		}},
 		{"demo", "PORTAL_DEMO", "false", "load the demo catalogue and accounts into an empty store at start", func(c *Config, v string) error {
 			b, err := strconv.ParseBool(v)
 			c.Demo = b

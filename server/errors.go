@@ -65,6 +65,8 @@ func fiberProblem(fe *fiber.Error) (catalog.Kind, catalog.Text, int) {
 		return catalog.KindInvalid, catalog.T("请求体过大", "the request body is too large"), fe.Code
 	case http.StatusUnsupportedMediaType:
 		return catalog.KindInvalid, catalog.T("请求体须为 JSON（Content-Type: application/json）", "the body must be JSON (Content-Type: application/json)"), fe.Code
+	case http.StatusRequestedRangeNotSatisfiable:
+		return catalog.KindInvalid, catalog.T("请求的字节范围超出文件大小（见 Content-Range）", "the requested byte range lies beyond the end of the file (see Content-Range)"), fe.Code
 	case http.StatusRequestTimeout:
 		return catalog.KindUnavailable, catalog.T("请求超时", "the request timed out"), fe.Code
 	}

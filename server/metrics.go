@@ -18,7 +18,13 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(pending func(context.Context) (int64, error)) *metrics {
+// indexState is what the metrics read of the indexer (catalog.Service).
+type indexState interface {
+	IndexBacklog(ctx context.Context) (int64, time.Duration, error)
+	IndexLeader() bool
+}
+
+func newMetrics(idx indexState) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portal_http_requests_total", Help: "HTTP requests by method, route and status.",
@@ -29,7 +35,7 @@ func newMetrics(pending func(context.Context) (int64, error)) *metrics {
 	}, []string{"method", "route"})
 	m.reg.MustRegister(m.requests, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newPendingCollector(pending))
+		newBacklogCollector(idx))
 	return m
 }
 
@@ -41,35 +47,50 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-// pendingCollector reports the number of datasets awaiting indexing. The
-// count is cached for a few seconds so frequent scrapes stay cheap.
-type pendingCollector struct {
-	desc  *prometheus.Desc
-	count func(context.Context) (int64, error)
-	mu    sync.Mutex
-	at    time.Time
-	value float64
+// backlogCollector reports the indexing backlog: how many datasets await
+// indexing, how long the oldest has waited (the number to alert on: it
+// grows while the search engine is down or the indexer is stuck), and
+// whether this instance holds the indexer lease. The store is asked at
+// most every few seconds, so frequent scrapes stay cheap.
+type backlogCollector struct {
+	pending, oldest, leader *prometheus.Desc
+	idx                     indexState
+	mu                      sync.Mutex
+	at                      time.Time
+	n, age                  float64
 }
 
-func newPendingCollector(count func(context.Context) (int64, error)) *pendingCollector {
-	return &pendingCollector{
-		desc:  prometheus.NewDesc("portal_index_pending", "Datasets written to the store and not yet in the search index.", nil, nil),
-		count: count,
+func newBacklogCollector(idx indexState) *backlogCollector {
+	return &backlogCollector{
+		pending: prometheus.NewDesc("portal_index_pending", "Datasets written to the store and not yet in the search index.", nil, nil),
+		oldest:  prometheus.NewDesc("portal_index_pending_oldest_seconds", "Age of the oldest change not yet in the search index (0 when none waits).", nil, nil),
+		leader:  prometheus.NewDesc("portal_indexer_leader", "1 if this instance holds the indexer lease (indexes for all instances), else 0.", nil, nil),
+		idx:     idx,
 	}
 }
 
-func (p *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- p.desc }
+func (b *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- b.pending
+	ch <- b.oldest
+	ch <- b.leader
+}
 
-func (p *pendingCollector) Collect(ch chan<- prometheus.Metric) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.at) > 5*time.Second {
+func (b *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.at) > 5*time.Second {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		n, err := p.count(ctx)
+		n, age, err := b.idx.IndexBacklog(ctx)
 		cancel()
 		if err == nil {
-			p.value, p.at = float64(n), time.Now()
+			b.n, b.age, b.at = float64(n), age.Seconds(), time.Now()
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(p.desc, prometheus.GaugeValue, p.value)
+	leader := 0.0
+	if b.idx.IndexLeader() {
+		leader = 1
+	}
+	ch <- prometheus.MustNewConstMetric(b.pending, prometheus.GaugeValue, b.n)
+	ch <- prometheus.MustNewConstMetric(b.oldest, prometheus.GaugeValue, b.age)
+	ch <- prometheus.MustNewConstMetric(b.leader, prometheus.GaugeValue, leader)
 }

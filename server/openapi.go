@@ -79,6 +79,10 @@ func openAPIDocument(routes []route) ([]byte, error) {
 			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
 				WithContent(openapi3.Content{ct: &openapi3.MediaType{Schema: s}})}
 		}
+		if r.rawBody != "" {
+			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
+				WithContent(openapi3.Content{r.rawBody: &openapi3.MediaType{Schema: openapi3.NewStringSchema().WithFormat("binary").NewRef()}})}
+		}
 		status := r.status
 		if status == 0 {
 			status = http.StatusOK
@@ -90,6 +94,9 @@ func openAPIDocument(routes []route) ([]byte, error) {
 				return nil, err
 			}
 			ok = ok.WithJSONSchemaRef(s)
+		}
+		if r.rawResp != "" {
+			ok = ok.WithContent(openapi3.Content{r.rawResp: &openapi3.MediaType{Schema: openapi3.NewStringSchema().WithFormat("binary").NewRef()}})
 		}
 		op.Responses = openapi3.NewResponses()
 		op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: ok})

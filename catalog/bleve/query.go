@@ -2,7 +2,6 @@ package bleve
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,33 +74,13 @@ const (
 	variantBoost      = 0.5 // a synonym variant counts half as much as the words typed
 )
 
-// synonyms are groups of interchangeable portal words, Chinese and English.
-// Kept small on purpose: each group widens every query that contains one of
-// its words, and category words are already covered by the bilingual labels.
-var synonyms = [][]string{
-	{"医疗", "医学"},
-	{"影像", "图像"},
-	{"自动驾驶", "无人驾驶", "autonomous driving", "self-driving"},
-	{"语料", "corpus"},
-	{"问答", "question answering", "qa"},
-	{"激光雷达", "lidar"},
-	{"电子病历", "ehr", "electronic medical record"},
-	{"语音识别", "asr", "speech recognition"},
-	{"大模型", "大语言模型", "llm", "large language model"},
-	{"微调", "fine-tuning"},
-	{"裁判文书", "判决书", "court judgment"},
-	{"遥感", "remote sensing"},
-}
+// synonyms are the portal's synonym groups (catalog.Synonyms), shared
+// with the other engines so that both find the same things.
+var synonyms = catalog.Synonyms()
 
-// Synonyms returns a copy of the built-in synonym groups, for documentation
-// and tests.
-func Synonyms() [][]string {
-	out := make([][]string, len(synonyms))
-	for i, g := range synonyms {
-		out[i] = slices.Clone(g)
-	}
-	return out
-}
+// Synonyms returns a copy of the synonym groups the index expands queries
+// with, for documentation and tests.
+func Synonyms() [][]string { return catalog.Synonyms() }
 
 // queryBuilder turns text into a Bleve query with the index's analysers.
 type queryBuilder struct {

@@ -52,6 +52,24 @@ func Orgs() ([]catalog.Organization, error) {
 	return out, nil
 }
 
+// List is a demo construction list: the list as the bureau creates it,
+// and the items whose deliveries the loader accepts. The responses come
+// from the demo datasets' list_items: each organisation answers an item
+// with its datasets that name it.
+type List struct {
+	catalog.NewList
+	Accepted []string `json:"accepted"`
+}
+
+// Lists returns the demo construction lists.
+func Lists() ([]List, error) {
+	var out []List
+	if err := decodeFile("data/lists.json", &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Accounts returns the demo user accounts with their plain-text passwords.
 func Accounts() ([]Account, error) {
 	var out []Account

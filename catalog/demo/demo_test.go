@@ -219,3 +219,41 @@ func TestAccounts(t *testing.T) {
 		t.Error("want developers in a verified and in an unverified organisation")
 	}
 }
+
+// TestLists checks the demo lists: valid, and every item a demo dataset
+// names is an item of a demo list (the loader answers it with a response).
+func TestLists(t *testing.T) {
+	lists, err := Lists()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lists) == 0 {
+		t.Fatal("no demo lists")
+	}
+	refs := map[string]bool{}
+	for _, l := range lists {
+		l.Normalize()
+		if err := l.ListFields.Validate(); err != nil {
+			t.Errorf("list %s: %v", l.ID, err)
+		}
+		for _, it := range l.Items {
+			refs[catalog.ItemRef(l.ID, it.Code)] = true
+		}
+		for _, code := range l.Accepted {
+			if !refs[catalog.ItemRef(l.ID, code)] {
+				t.Errorf("list %s: accepted item %s does not exist", l.ID, code)
+			}
+		}
+	}
+	entries, err := Datasets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		for _, ref := range e.ListItems {
+			if !refs[ref] {
+				t.Errorf("dataset %s names %s, which no demo list has", e.ID, ref)
+			}
+		}
+	}
+}

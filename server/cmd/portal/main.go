@@ -6,6 +6,7 @@
 //	portal reindex                     rebuild the search index from the store
 //	portal audit verify                check the audit trail's hash chain
 //	portal backup --out FILE           copy the SQLite store consistently while serving
+//	portal healthcheck [--ready]       ask the portal on this host whether it is alive (ready)
 //
 // Every command takes the configuration flags of serve and the PORTAL_*
 // environment variables (see README.md).
@@ -19,6 +20,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -99,11 +101,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err = parse(fs, args); err == nil {
 			err = backup(ctx, load, *out, stdout)
 		}
+	case "healthcheck":
+		ready := fs.Bool("ready", false, "ask /readyz (store reachable) instead of /healthz (process alive)")
+		if err = parse(fs, args); err == nil {
+			err = healthcheck(ctx, load, *ready, stdout)
+		}
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, audit verify, backup; 'portal COMMAND -h' lists flags")
+		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, audit verify, backup, healthcheck; 'portal COMMAND -h' lists flags")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, audit verify, backup)\n", cmd)
+		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, audit verify, backup, healthcheck)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -261,30 +268,36 @@ func reindex(ctx context.Context, load func() (server.Config, error), stdout, st
 	}
 	defer store.Close()
 	index, ierr := server.OpenIndex(cfg)
+	var svc *catalog.Service
 	if ierr == nil {
 		defer index.Close()
-		svc, _, err := server.NewService(ctx, cfg, log, store, index)
-		if err != nil {
+		if svc, _, err = server.NewService(ctx, cfg, log, store, index); err != nil {
 			return err
 		}
-		n, err := svc.Reindex(ctx)
-		if err != nil {
+		// Rebuild here unless a serving portal holds the indexer lease
+		// (portals sharing a Meilisearch): then ask it, as below.
+		n, err := svc.ReindexExclusive(ctx)
+		if err == nil {
+			fmt.Fprintf(stdout, "索引已重建 / index rebuilt: %d datasets\n", n)
+			return nil
+		}
+		if !errors.Is(err, catalog.ErrIndexBusy) {
 			return err
 		}
-		fmt.Fprintf(stdout, "索引已重建 / index rebuilt: %d datasets\n", n)
-		return nil
-	}
-	if !catalog.IsKind(ierr, catalog.KindUnavailable) {
-		return ierr
-	}
-	svc, _, err := server.NewService(ctx, cfg, log, store, nil)
-	if err != nil {
-		return err
+	} else {
+		// The embedded index is held by the portal serving from this
+		// data directory.
+		if !catalog.IsKind(ierr, catalog.KindUnavailable) {
+			return ierr
+		}
+		if svc, _, err = server.NewService(ctx, cfg, log, store, nil); err != nil {
+			return err
+		}
 	}
 	if err := svc.RequestReindex(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "the index is held by a running portal; asked it to rebuild")
+	fmt.Fprintln(stdout, "a running portal maintains the index; asked it to rebuild")
 	deadline := time.Now().Add(30 * time.Minute)
 	for time.Now().Before(deadline) {
 		select {
@@ -350,5 +363,43 @@ func verifyAudit(ctx context.Context, svc *catalog.Service, out io.Writer) error
 		return errAuditBroken
 	}
 	fmt.Fprintf(out, "审计日志完整 / audit trail intact: %d events\n", n)
+	return nil
+}
+
+// healthcheck asks the portal listening on this host's PORTAL_ADDR for
+// /healthz (or /readyz): the container health check of images without a
+// shell or curl (distroless).
+func healthcheck(ctx context.Context, load func() (server.Config, error), ready bool, stdout io.Writer) error {
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PORTAL_ADDR %q: %w", cfg.Addr, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	path := "/healthz"
+	if ready {
+		path = "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d: %s", path, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprintf(stdout, "%s: %s\n", path, strings.TrimSpace(string(body)))
 	return nil
 }
