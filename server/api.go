@@ -151,6 +151,7 @@ func (a *App) routes() []route {
 	}
 	// Each feature's routes (server/api_<feature>.go), one line each.
 	routes = append(routes, a.filesRoutes()...)
+	routes = append(routes, a.exportRoutes()...)
 	routes = append(routes, a.exchangeRoutes()...)
 	routes = append(routes, append(a.listsRoutes(), a.needsRoutes()...)...)
 	return routes

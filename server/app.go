@@ -156,6 +156,12 @@ func (a *App) build() error {
 
 	f.Get("/healthz", a.health)
 	f.Get("/readyz", a.ready)
+	f.Get("/sitemap.xml", a.sitemap)
+	f.Get("/robots.txt", a.robots)
+	ckan := f.Group("/api/3/action")
+	ckan.Get("/package_search", a.ckanSearch)
+	ckan.Get("/package_show", a.ckanShow)
+	ckan.Get("/package_list", a.ckanList)
 	f.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.metrics.reg, promhttp.HandlerOpts{})))
 
 	api := f.Group("/api/v1")

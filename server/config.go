@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type Config struct {
 	// StatsInterval is how old the stored statistics may grow before the
 	// sweep recomputes them.
 	StatsInterval time.Duration
+
+	// BaseURL is the public address used in exported links.
+	BaseURL string
 
 	// Demo loads the demo catalogue into an empty store at start.
 	Demo bool
@@ -123,6 +127,16 @@ func Settings() []Setting {
 				return fmt.Errorf("must be an smtp:// or smtps:// URL")
 			}
 			c.SMTPURL = v
+			return nil
+		}},
+		{"base-url", "PORTAL_BASE_URL", "", "the portal's public address (https://data.example.gov.cn) for links in exports and e-mail; unset: the address each request came to", func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an http or https address")
+				}
+			}
+			c.BaseURL = v
 			return nil
 		}},
 		{"demo", "PORTAL_DEMO", "false", "load the demo catalogue and accounts into an empty store at start", func(c *Config, v string) error {
