@@ -5,6 +5,7 @@
 //	portal demo                        load the demo catalogue and print its accounts
 //	portal reindex                     rebuild the search index from the store
 //	portal audit verify                check the audit trail's hash chain
+//	portal import FILE --as EMAIL      register datasets from JSONL or a CKAN dump
 //	portal backup --out FILE           copy the SQLite store consistently while serving
 //	portal healthcheck [--ready]       ask the portal on this host whether it is alive (ready)
 //
@@ -86,6 +87,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				return demo.Load(ctx, svc, stdout)
 			})
 		}
+	case "import":
+		as := fs.String("as", "", "e-mail address of the provider user the datasets are registered by (required)")
+		domain := fs.String("domain", "", "domain of records that do not say (CKAN dumps)")
+		modality := fs.String("modality", "", "modality of records that do not say")
+		tier := fs.String("tier", "", "tier of records that do not say")
+		license := fs.String("license", "", "licence of records that do not say")
+		publish := fs.Bool("publish", false, "publish the imported datasets (default: drafts)")
+		if err = fs.Parse(args); err == nil {
+			if fs.NArg() != 1 {
+				err = errors.New("usage: portal import FILE --as EMAIL [--domain D --modality M --tier T --license L --publish]")
+				break
+			}
+			file := fs.Arg(0)
+			err = withService(ctx, load, stderr, true, func(ctx context.Context, svc *catalog.Service) error {
+				return importDatasets(ctx, svc, stdout, file, *as, catalog.ImportDefaults{Domain: *domain, Modality: *modality,
+					Tier: catalog.Tier(*tier), License: *license, Publish: *publish})
+			})
+		}
 	case "audit verify":
 		if err = parse(fs, args); err == nil {
 			err = withService(ctx, load, stderr, false, func(ctx context.Context, svc *catalog.Service) error {
@@ -107,10 +126,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			err = healthcheck(ctx, load, *ready, stdout)
 		}
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, reindex, audit verify, backup, healthcheck; 'portal COMMAND -h' lists flags")
+		fmt.Fprintln(stdout, "commands: serve (default), user add, demo, import, reindex, audit verify, backup, healthcheck; 'portal COMMAND -h' lists flags")
 		return 0
 	default:
-		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, reindex, audit verify, backup, healthcheck)\n", cmd)
+		fmt.Fprintf(stderr, "portal: unknown command %q (serve, user add, demo, import, reindex, audit verify, backup, healthcheck)\n", cmd)
 		return 2
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -401,5 +420,36 @@ func healthcheck(ctx context.Context, load func() (server.Config, error), ready 
 		return fmt.Errorf("%s answered %d: %s", path, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	fmt.Fprintf(stdout, "%s: %s\n", path, strings.TrimSpace(string(body)))
+	return nil
+}
+
+// importDatasets registers the datasets of file as the provider user as.
+func importDatasets(ctx context.Context, svc *catalog.Service, out io.Writer, file, as string, def catalog.ImportDefaults) error {
+	if as == "" {
+		return errors.New("--as is required: the e-mail address of a provider user of the organisation the datasets belong to")
+	}
+	u, err := svc.UserByEmail(ctx, as)
+	if err != nil {
+		return fmt.Errorf("--as %s: %w", as, err)
+	}
+	p, err := svc.PrincipalOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := svc.ImportDatasets(ctx, p, f, def)
+	for _, pr := range rep.Problems {
+		for _, fe := range pr.Fields {
+			fmt.Fprintf(out, "record %d %s: %s: %s / %s\n", pr.Record, pr.ID, fe.Field, fe.Message.Zh, fe.Message.En)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "导入完成 / imported (%s): %d read, %d created, %d skipped (id taken)\n", rep.Format, rep.Read, len(rep.Created), len(rep.Skipped))
 	return nil
 }

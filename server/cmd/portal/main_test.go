@@ -98,3 +98,46 @@ func checkChar(t *testing.T, first17 string) string {
 	}
 	return string(c)
 }
+
+func TestImport(t *testing.T) {
+	dir := t.TempDir()
+	data := "--data=" + dir
+	if code, out := portal(t, "demo", data); code != 0 {
+		t.Fatalf("demo: %s", out)
+	}
+	good := `{"id":"imported-corpus-1","title":"导入测试语料一","description":"批量导入的测试语料。","domain":"general-nlp","modality":"text","tier":"open","license":"CC-BY-4.0"}`
+	bad := `{"id":"Imported Corpus","title":"","description":"x","domain":"astrology","modality":"text","tier":"open","license":"CC-BY-4.0"}`
+	file := filepath.Join(t.TempDir(), "datasets.jsonl")
+	if err := os.WriteFile(file, []byte(good+"\n\n"+bad+"\n{not json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := portal(t, "import", data, "--as", "provider@demo.dataportal.cn", file)
+	if code != 1 || !strings.Contains(out, "record 3 Imported Corpus: id") || !strings.Contains(out, "record 3 Imported Corpus: domain") || !strings.Contains(out, "record 4") {
+		t.Fatalf("import with bad records: %d %s", code, out)
+	}
+	if err := os.WriteFile(file, []byte(good+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out = portal(t, "import", data, "--as", "provider@demo.dataportal.cn", "--publish", file); code != 0 || !strings.Contains(out, "1 created") {
+		t.Fatalf("import: %d %s", code, out)
+	}
+	if code, out = portal(t, "import", data, "--as", "provider@demo.dataportal.cn", file); code != 0 || !strings.Contains(out, "1 skipped") {
+		t.Fatalf("import again: %d %s", code, out)
+	}
+	// A CKAN package_search dump, with links as distributions.
+	ckan := `{"help":"","success":true,"result":{"count":1,"results":[{"name":"Harvested_Set","title":"采集的数据集","notes":"来自另一门户。",
+		"license_id":"cc-by","tags":[{"name":"交通"}],"resources":[{"name":"全部数据","url":"https://example.cn/data.csv","format":"csv"}],"extras":[]}]}}`
+	if err := os.WriteFile(file, []byte(ckan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out = portal(t, "import", data, "--as", "provider@demo.dataportal.cn", file); code != 1 || !strings.Contains(out, "domain") {
+		t.Fatalf("CKAN without domain: %d %s", code, out)
+	}
+	code, out = portal(t, "import", data, "--as", "provider@demo.dataportal.cn", "--domain", "transport", "--modality", "tabular", "--tier", "open", file)
+	if code != 0 || !strings.Contains(out, "(ckan): 1 read, 1 created") {
+		t.Fatalf("CKAN import: %d %s", code, out)
+	}
+	if code, out = portal(t, "import", data, file); code != 1 || !strings.Contains(out, "--as") {
+		t.Fatalf("import without --as: %d %s", code, out)
+	}
+}
