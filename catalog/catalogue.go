@@ -18,7 +18,7 @@ func (s *Service) VisibleDatasets(ctx context.Context, p Principal, after string
 		}
 		for _, f := range page {
 			d := f.V.Dataset
-			dec, err := s.authz.Decide(ctx, p.Subject(), ActView, s.resource(ctx, p, &d))
+			dec, err := s.authz.Decide(ctx, p.Subject(), ActView, viewResource(&d))
 			if err != nil {
 				return nil, "", err
 			}

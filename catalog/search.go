@@ -150,7 +150,7 @@ func (s *Service) Search(ctx context.Context, p Principal, r SearchRequest) (Sea
 		}
 		// The filter ran inside the engine; checking again guards against
 		// an index that has not caught up with a tier or status change.
-		dec, err := s.authz.Decide(ctx, p.Subject(), ActView, s.resource(ctx, p, &d))
+		dec, err := s.authz.Decide(ctx, p.Subject(), ActView, viewResource(&d))
 		if err != nil {
 			return SearchResponse{}, err
 		}
