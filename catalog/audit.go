@@ -131,6 +131,7 @@ func (s *Service) appendOne(ctx context.Context, e AuditEvent) error {
 			return err
 		}
 		// Another writer took this sequence number; append after it.
+		staleWait(attempt)
 	}
 	return &Error{Kind: KindUnavailable, Message: T("审计日志繁忙，请稍后再试", "the audit log is busy; try again")}
 }

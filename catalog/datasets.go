@@ -238,9 +238,10 @@ func (s *Service) changeDataset(ctx context.Context, p Principal, id string, act
 		if err == nil {
 			return *d, nil
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 10 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return *d, err
 		}
+		staleWait(attempt)
 	}
 }
 

@@ -223,9 +223,10 @@ func (s *Service) changeFiles(ctx context.Context, p Principal, id, action strin
 		if err == nil {
 			return *d, nil
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 10 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return Dataset{}, err
 		}
+		staleWait(attempt)
 	}
 }
 

@@ -625,9 +625,10 @@ func (s *Service) changeList(ctx context.Context, p Principal, id string, act Ac
 			}
 			return *l, nil
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 10 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return *l, err
 		}
+		staleWait(attempt)
 	}
 }
 

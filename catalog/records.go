@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"time"
 )
 
 // The domain's persistence, written once over the Store interface: each
@@ -167,9 +169,10 @@ func (r record[T]) update(ctx context.Context, id string, fn func(v *T) error) (
 		if err == nil {
 			return v, nrev, nil
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 20 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return v, 0, err
 		}
+		staleWait(attempt)
 		if err := ctx.Err(); err != nil {
 			return v, 0, Wrap(KindUnavailable, err, "请求已取消", "request cancelled")
 		}
@@ -216,4 +219,19 @@ func (r record[T]) each(ctx context.Context, filters []Filter, fn func(v T, rev 
 		}
 		after = next
 	}
+}
+
+// maxStaleRetries bounds the read-modify-write retries of one change. Each
+// try loses only to a write that succeeded, so this is reached only under
+// heavy contention on one document.
+const maxStaleRetries = 50
+
+// staleWait pauses before the next try of a write that lost a revision
+// race: briefly and at random, growing with the tries, so that writers
+// racing on one document spread out instead of colliding again.
+func staleWait(attempt int) {
+	if attempt < 1 {
+		return
+	}
+	time.Sleep(time.Duration(rand.N(min(attempt, 20))+1) * time.Millisecond)
 }

@@ -343,9 +343,10 @@ func (s *Service) changeResponse(ctx context.Context, p Principal, listID, code,
 			s.afterResponseWrite(ctx, id)
 			return s.responseView(ctx, p, rec.ListResponse)
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 10 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return ResponseView{}, err
 		}
+		staleWait(attempt)
 	}
 }
 
@@ -566,9 +567,10 @@ func (s *Service) setDatasetItem(ctx context.Context, actor Principal, dec Decis
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, ErrStale) || attempt >= 10 {
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleRetries {
 			return err
 		}
+		staleWait(attempt)
 	}
 }
 
