@@ -420,6 +420,10 @@ var providerMoves = map[string][]string{
 	RespRejected: {RespBuilding, RespDelivered},
 }
 
+// ProviderMoves returns the states a provider may move a response in state
+// to (pages offer these; MoveResponse enforces them).
+func ProviderMoves(state string) []string { return slices.Clone(providerMoves[state]) }
+
 // MoveResponse moves the caller's organisation's response to building or
 // delivered. A delivery needs at least one linked, published dataset.
 func (s *Service) MoveResponse(ctx context.Context, p Principal, listID, code, org, state, comment string, ifMatch int64) (ResponseView, error) {

@@ -535,6 +535,7 @@ func journeys(t *testing.T, js bool) {
 		mustContain(t, "users", b.page(), "provider@demo.dataportal.cn")
 		b.signOut()
 	})
+	listJourneys(t, b, p)
 	b.t = t
 }
 

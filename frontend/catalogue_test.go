@@ -69,11 +69,26 @@ func TestCataloguesAgree(t *testing.T) {
 	for _, s := range []string{catalog.SortRelevance, catalog.SortNewest, catalog.SortTitle} {
 		used["sort."+s] = true
 	}
-	for _, s := range []string{"datasets", "tiers", "audit", "orgs", "users", "tokens", "requests", "reviews", "grants", "lineage", "notifications"} {
+	for _, s := range []string{"datasets", "tiers", "audit", "orgs", "users", "tokens", "requests", "reviews", "grants", "lineage", "notifications",
+		"lists", "responses", "deliveries", "matches", "needs", "need-groups", "stats"} {
 		used["ws."+s], used["ws."+s+".about"] = true, true
 	}
 	for _, st := range []string{"provider", "bureau"} {
 		used["requests.stage."+st] = true
+	}
+	// Changelog operations, and the fields changelogs and imports name.
+	for _, op := range []string{"published", "added", "changed", "cancelled", "restored", "removed"} {
+		used["revision.op."+op] = true
+	}
+	for _, fld := range []string{"code", "name", "name_en", "domain", "modality", "requirements", "target_scale", "quality_requirements",
+		"deadline", "priority", "lead_units", "formats", "notes", "cancelled", "cancel_reason", "title", "title_en", "year", "batch",
+		"description", "description_en"} {
+		used["field."+fld] = true
+	}
+	// Messages handed to helpers that set the flash.
+	for _, id := range []string{"flash.response_created", "flash.response_saved", "flash.delivery_accepted", "flash.delivery_rejected",
+		"flash.list_published", "flash.list_closed", "flash.item_cancelled", "flash.item_restored", "flash.item_deleted"} {
+		used[id] = true
 	}
 	var missing []string
 	for k := range used {
@@ -93,7 +108,7 @@ func TestCataloguesAgree(t *testing.T) {
 func goSources(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, name := range []string{"pages.go", "workspace.go", "frontend.go", "exchange.go"} {
+	for _, name := range []string{"pages.go", "workspace.go", "frontend.go", "exchange.go", "lists.go", "listedit.go", "listwork.go", "charts.go"} {
 		b, err := fs.ReadFile(osFS, name)
 		if err != nil {
 			t.Fatal(err)

@@ -397,8 +397,37 @@ func (f *Frontend) readOne(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if n.Link != "" && strings.HasPrefix(n.Link, "/") && !strings.HasPrefix(n.Link, "//") {
-		return redirect(c, n.Link)
+	if l := pageLink(n); l != "" {
+		return redirect(c, l)
 	}
 	return redirect(c, "/workspace/notifications")
 }
+
+// pageLink is the page a notification leads to. Notifications name the API
+// object they are about; people go to the page that shows it.
+func pageLink(n catalog.Notification) string {
+	l := n.Link
+	if !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "//") {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(l, "/api/v1/datasets/"):
+		return "/datasets/" + strings.TrimPrefix(l, "/api/v1/datasets/")
+	case strings.HasPrefix(l, "/api/v1/access-requests/"):
+		if n.Kind == "access-request.received" || n.Kind == "access-request.awaiting-bureau" || n.Kind == "access-request.withdrawn" {
+			return "/workspace/reviews"
+		}
+		return "/workspace/requests"
+	case strings.HasPrefix(l, "/api/v1/grants/"):
+		if n.Kind == "use-report.filed" {
+			return "/workspace/grants?role=provider"
+		}
+		return "/workspace/grants"
+	case strings.HasPrefix(l, "/api/"):
+		return ""
+	}
+	return l
+}
+
+// PageLink is pageLink for templates.
+func (notificationsPage) PageLink(n catalog.Notification) string { return pageLink(n) }

@@ -85,6 +85,7 @@ func (f *Frontend) Register(r fiber.Router) {
 	r.Get("/signin", f.signinForm)
 	r.Post("/signin", f.signin)
 	r.Post("/signout", f.signout)
+	f.registerLists(r)
 	f.registerWorkspace(r)
 }
 

@@ -13,57 +13,10 @@ import (
 // funcs are the template helpers. None produces user-visible words of its
 // own: labels come from the vocabularies, messages from the catalogues.
 var funcs = template.FuncMap{
-	"vocab": func(name string) catalog.Vocabulary {
-		switch name {
-		case "domain":
-			return catalog.Domains
-		case "modality":
-			return catalog.Modalities
-		case "tier":
-			return catalog.Tiers
-		case "task":
-			return catalog.Tasks
-		case "status":
-			return catalog.Statuses
-		case "role":
-			return catalog.Roles
-		case "orgkind":
-			return catalog.OrgKinds
-		case "use":
-			return catalog.IntendedUses
-		case "reqstate":
-			return catalog.RequestStates
-		case "grantstate":
-			return catalog.GrantStates
-		}
-		return nil
-	},
+	"vocab": func(name string) catalog.Vocabulary { return vocabularies[name] },
 	// label is the label of value in vocabulary name, in lang.
 	"label": func(name, value, lang string) string {
-		var v catalog.Vocabulary
-		switch name {
-		case "domain":
-			v = catalog.Domains
-		case "modality":
-			v = catalog.Modalities
-		case "tier":
-			v = catalog.Tiers
-		case "task":
-			v = catalog.Tasks
-		case "status":
-			v = catalog.Statuses
-		case "role":
-			v = catalog.Roles
-		case "orgkind":
-			v = catalog.OrgKinds
-		case "use":
-			v = catalog.IntendedUses
-		case "reqstate":
-			v = catalog.RequestStates
-		case "grantstate":
-			v = catalog.GrantStates
-		}
-		if l, ok := v.Label(value); ok {
+		if l, ok := vocabularies[name].Label(value); ok {
 			return l.In(lang)
 		}
 		return value
@@ -151,6 +104,17 @@ var funcs = template.FuncMap{
 		q.Del("page")
 		return "/search?" + q.Encode()
 	},
+	// pct writes a ratio (0–1) as a percentage.
+	"pct": pct,
+	// decimal writes a number with one decimal.
+	"decimal": func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	// itemHref is the page of a list item from its reference
+	// ("2026-1-07": list 2026-1, item 07; item codes have no hyphen).
+	"itemHref": itemHref,
+	// needHref is the page of the list item a data need became.
+	"needHref": needItemHref,
+	// lookup reads a count from a map by key (0 when absent).
+	"lookup": func(m map[string]int, k string) int { return m[k] },
 	"withParam": func(path, query, key, value string) string {
 		q, _ := url.ParseQuery(query)
 		q.Set(key, value)
@@ -161,6 +125,25 @@ var funcs = template.FuncMap{
 	},
 }
 
+// vocabularies are the vocabularies templates label values from.
+var vocabularies = map[string]catalog.Vocabulary{
+	"domain":     catalog.Domains,
+	"modality":   catalog.Modalities,
+	"tier":       catalog.Tiers,
+	"task":       catalog.Tasks,
+	"status":     catalog.Statuses,
+	"role":       catalog.Roles,
+	"orgkind":    catalog.OrgKinds,
+	"use":        catalog.IntendedUses,
+	"reqstate":   catalog.RequestStates,
+	"grantstate": catalog.GrantStates,
+	"liststatus": catalog.ListStatuses,
+	"priority":   catalog.Priorities,
+	"respstate":  catalog.ResponseStates,
+	"needstatus": catalog.NeedStatuses,
+	"purpose":    catalog.Purposes,
+}
+
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {
@@ -168,6 +151,18 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// pct writes a ratio (0–1) as a percentage with one decimal.
+func pct(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + "%" }
+
+// itemHref is the address of the page of the list item ref names.
+func itemHref(ref string) string {
+	i := strings.LastIndex(ref, "-")
+	if i <= 0 || i == len(ref)-1 {
+		return "/search?list=" + url.QueryEscape(ref)
+	}
+	return "/lists/" + url.PathEscape(ref[:i]) + "/items/" + url.PathEscape(ref[i+1:])
 }
 
 // shanghai is the portal's display time zone (UTC+8, no daylight saving).

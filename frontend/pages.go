@@ -14,6 +14,11 @@ import (
 type homePage struct {
 	Page
 	Newest catalog.SearchResponse
+	// Lists are the newest published construction lists.
+	Lists []catalog.ListSummary
+	// Stats are the public headline figures (what anyone may know), the
+	// same for every reader.
+	Stats *catalog.Stats
 }
 
 func (f *Frontend) home(c *fiber.Ctx) error {
@@ -22,8 +27,19 @@ func (f *Frontend) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	lists, _, err := f.svc.Lists(c.UserContext(), pg.Principal, catalog.ListPublished, 0, 5)
+	if err != nil {
+		return err
+	}
+	v := homePage{Page: pg, Newest: res, Lists: lists}
+	if st, err := f.svc.Statistics(c.UserContext(), catalog.Anonymous); err == nil {
+		v.Stats = &st
+	} else if !catalog.IsKind(err, catalog.KindUnavailable) {
+		return err
+	}
 	pg.Title = pg.T("site.name")
-	return f.render(c, http.StatusOK, "home", homePage{Page: pg, Newest: res})
+	v.Title = pg.Title
+	return f.render(c, http.StatusOK, "home", v)
 }
 
 // searchPage is the data of the search page.

@@ -39,6 +39,9 @@ func (f *Frontend) registerWorkspace(r fiber.Router) {
 	w.Post("/users", f.createUser)
 	w.Post("/users/:id/status", f.setUserStatus)
 	f.registerExchange(w)
+	f.registerListEditor(w)
+	f.registerResponses(w)
+	f.registerListWork(w)
 }
 
 // requireSignIn sends anonymous visitors to the sign-in page and back.
@@ -60,13 +63,16 @@ func (f *Frontend) workspace(c *fiber.Ctx) error {
 	pg.Title = pg.T("ws.title")
 	v := workspacePage{Page: pg}
 	if pg.Has(catalog.RoleProvider) {
-		v.Sections = append(v.Sections, "datasets", "reviews")
+		v.Sections = append(v.Sections, "datasets", "reviews", "responses", "matches")
 	}
 	if pg.Has(catalog.RoleBureau) {
-		v.Sections = append(v.Sections, "reviews", "tiers", "audit")
+		v.Sections = append(v.Sections, "reviews", "tiers", "lists", "deliveries", "need-groups", "matches", "stats", "audit")
 	}
 	if pg.Has(catalog.RoleAdmin) {
-		v.Sections = append(v.Sections, "orgs", "users", "audit")
+		v.Sections = append(v.Sections, "orgs", "users", "stats", "audit")
+	}
+	if pg.Has(catalog.RoleDeveloper) {
+		v.Sections = append(v.Sections, "needs")
 	}
 	v.Sections = append(v.Sections, "requests", "grants", "lineage", "notifications", "tokens")
 	seen := map[string]bool{}
