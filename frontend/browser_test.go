@@ -354,7 +354,7 @@ func journeys(t *testing.T, js bool) {
 		if st := b.visit("/"); st != 200 {
 			t.Fatalf("home: %d", st)
 		}
-		mustContain(t, "home", b.page(), "江苏省高质量数据集门户", "最新发布")
+		mustContain(t, "home", b.page(), "江苏省高质量数据集门户", "最新发布", "精选：响应建设清单的数据集")
 		b.screenshot("home")
 
 		// A Chinese query and a facet.

@@ -14,6 +14,8 @@ import (
 type homePage struct {
 	Page
 	Newest catalog.SearchResponse
+	// Featured are datasets that answer construction-list items.
+	Featured catalog.SearchResponse
 	// Lists are the newest published construction lists.
 	Lists []catalog.ListSummary
 	// Stats are the public headline figures (what anyone may know), the
@@ -32,6 +34,21 @@ func (f *Frontend) home(c *fiber.Ctx) error {
 		return err
 	}
 	v := homePage{Page: pg, Newest: res, Lists: lists}
+	// Featured: the datasets built for the province's construction lists,
+	// the point of the portal, newest first (a search like any other, so
+	// only what the reader may see).
+	var codes []string
+	for _, fv := range res.Facets[catalog.FacetList] {
+		if len(codes) < 20 {
+			codes = append(codes, fv.Value)
+		}
+	}
+	if len(codes) > 0 {
+		if v.Featured, err = f.svc.Search(c.UserContext(), pg.Principal, catalog.SearchRequest{Sort: catalog.SortNewest, PerPage: 4,
+			Filters: map[string][]string{catalog.FacetList: codes}}); err != nil {
+			return err
+		}
+	}
 	if st, err := f.svc.Statistics(c.UserContext(), catalog.Anonymous); err == nil {
 		v.Stats = &st
 	} else if !catalog.IsKind(err, catalog.KindUnavailable) {
