@@ -87,6 +87,7 @@ type browser struct {
 	ctx  context.Context
 	base string
 	shot string // screenshot directory
+	js   bool
 	mu   sync.Mutex
 	errs []string
 }
@@ -113,7 +114,7 @@ func newBrowser(t *testing.T, p *portal, js bool) *browser {
 	if dir == "" {
 		dir = filepath.Join("..", "testout")
 	}
-	b := &browser{t: t, ctx: ctx, base: p.url, shot: filepath.Join(dir, "screenshots")}
+	b := &browser{t: t, ctx: ctx, base: p.url, shot: filepath.Join(dir, "screenshots"), js: js}
 	if err := os.MkdirAll(b.shot, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -297,6 +298,7 @@ func (b *browser) page() string { return b.text("body") }
 // screenshot saves the page as <name>.png.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	b.checkAccessible(name)
 	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
@@ -307,6 +309,40 @@ func (b *browser) screenshot(name string) {
 	}
 	if err := os.WriteFile(filepath.Join(b.shot, name+suffix+".png"), buf, 0o644); err != nil {
 		b.t.Fatal(err)
+	}
+}
+
+// accessibleJS lists what makes a page hard to use: form controls without
+// a label, images without alt text, buttons and links without a name, and
+// ids used twice (labels and aria references would point astray).
+const accessibleJS = `(() => {
+  const bad = [];
+  document.querySelectorAll("input:not([type=hidden]),select,textarea").forEach(el => {
+    const lab = el.id && document.querySelector('label[for="' + el.id + '"]');
+    if (!lab && !el.closest("label") && !el.getAttribute("aria-label")) bad.push("unlabelled " + el.outerHTML.slice(0, 100));
+  });
+  document.querySelectorAll("img:not([alt])").forEach(el => bad.push("no alt " + el.outerHTML.slice(0, 100)));
+  document.querySelectorAll("button,a[href]").forEach(el => {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label") && !el.querySelector("img[alt]")) bad.push("unnamed " + el.outerHTML.slice(0, 100));
+  });
+  const seen = {};
+  document.querySelectorAll("[id]").forEach(el => { if (seen[el.id]) bad.push("duplicate id " + el.id); seen[el.id] = true; });
+  return bad;
+})()`
+
+// checkAccessible fails the test for each problem accessibleJS finds on
+// the page (with JavaScript on; the page is the same without).
+func (b *browser) checkAccessible(name string) {
+	b.t.Helper()
+	if !b.js {
+		return
+	}
+	bad, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](accessibleJS))
+	if err != nil {
+		b.t.Fatalf("accessibility check of %s: %v", name, err)
+	}
+	for _, p := range bad {
+		b.t.Errorf("%s: %s", name, p)
 	}
 }
 
