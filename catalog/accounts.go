@@ -281,21 +281,66 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, nil
 }
 
-// SetPassword replaces a user's password (the user, or administrators).
+// SetPassword replaces a user's password (administrators; users change
+// their own with ChangePassword). The user's sessions end, so whoever held
+// the old password is signed out everywhere; tokens stay (they are revoked
+// on their own).
 func (s *Service) SetPassword(ctx context.Context, p Principal, userID, password string) error {
-	if !p.SignedIn() || p.User.ID != userID {
-		if _, err := s.decide(ctx, p, ActManageAccounts, Resource{}); err != nil {
-			return err
-		}
+	if _, err := s.decide(ctx, p, ActManageAccounts, Resource{}); err != nil {
+		return err
 	}
+	return s.replacePassword(ctx, p, userID, password, "")
+}
+
+// ChangePassword changes the signed-in user's own password after checking
+// the current one. The user's other sessions end.
+func (s *Service) ChangePassword(ctx context.Context, p Principal, current, password string) error {
+	if !p.SignedIn() {
+		return &Error{Kind: KindUnauthenticated, Message: msgSignIn}
+	}
+	u, _, err := s.users.get(ctx, p.User.ID)
+	if err != nil {
+		return err
+	}
+	if !CheckPassword(u.PasswordHash, current) {
+		_ = s.audit(ctx, p, "password.change.denied", "user:"+u.ID, Decision{Reason: T("当前密码错误", "wrong current password")}, nil)
+		return &Error{Kind: KindInvalid, Message: T("当前密码错误", "the current password is wrong"),
+			Fields: []FieldError{{Field: "current_password", Code: "wrong", Message: T("当前密码错误", "wrong password")}}}
+	}
+	if current == password {
+		return &Error{Kind: KindInvalid, Message: T("新密码不能与当前密码相同", "the new password must differ from the current one"),
+			Fields: []FieldError{{Field: "password", Code: "same", Message: T("与当前密码相同", "same as the current one")}}}
+	}
+	return s.replacePassword(ctx, p, u.ID, password, p.SessionID)
+}
+
+// replacePassword stores a new hash and ends the user's sessions but keep.
+func (s *Service) replacePassword(ctx context.Context, p Principal, userID, password, keep string) error {
 	var v Validation
 	checkPasswordStrength(&v, password)
 	if err := v.Err(); err != nil {
 		return err
 	}
+	if _, _, err := s.users.get(ctx, userID); err != nil {
+		return err
+	}
+	// Users have no audit outbox: the event goes first (see audit.go).
+	if err := s.audit(ctx, p, "password.change", "user:"+userID, Decision{Allowed: true, Reason: T("密码已更换", "password changed")}, nil); err != nil {
+		return err
+	}
 	h := HashPassword(password, s.opts.Argon)
-	_, _, err := s.users.update(ctx, userID, func(u *User) error { u.PasswordHash = h; return nil })
-	return err
+	if _, _, err := s.users.update(ctx, userID, func(u *User) error { u.PasswordHash = h; return nil }); err != nil {
+		return err
+	}
+	return s.sessions.each(ctx, []Filter{Where("user_id", userID)}, func(sess Session, rev int64) error {
+		if sess.ID == keep {
+			return nil
+		}
+		if err := s.sessions.delete(ctx, sess.ID, 0); err != nil && !IsKind(err, KindNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 // ---- sign-in ----

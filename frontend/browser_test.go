@@ -569,6 +569,15 @@ func journeys(t *testing.T, js bool) {
 		b.screenshot("admin-orgs")
 		b.visit("/workspace/users")
 		mustContain(t, "users", b.page(), "provider@demo.dataportal.cn")
+		b.visit("/workspace/account")
+		b.set("f-current_password", "not my password")
+		b.set("f-password", "another long password")
+		b.set("f-password2", "another long password")
+		if st := b.submit(`form[action="/workspace/account/password"] button`); st != 422 {
+			t.Fatalf("wrong current password: %d", st)
+		}
+		mustContain(t, "account", b.page(), "当前密码错误")
+		b.screenshot("account")
 		b.signOut()
 	})
 	listJourneys(t, b, p)

@@ -26,6 +26,8 @@ func (f *Frontend) registerWorkspace(r fiber.Router) {
 	w.Post("/datasets/:id/edit", f.editDataset)
 	w.Post("/datasets/:id/publish", f.publishDataset)
 	w.Post("/datasets/:id/withdraw", f.withdrawDataset)
+	w.Get("/account", f.account)
+	w.Post("/account/password", f.changePassword)
 	w.Get("/tokens", f.tokens)
 	w.Post("/tokens", f.createToken)
 	w.Post("/tokens/:id/revoke", f.revokeToken)
@@ -74,7 +76,7 @@ func (f *Frontend) workspace(c *fiber.Ctx) error {
 	if pg.Has(catalog.RoleDeveloper) {
 		v.Sections = append(v.Sections, "needs")
 	}
-	v.Sections = append(v.Sections, "requests", "grants", "lineage", "notifications", "tokens")
+	v.Sections = append(v.Sections, "requests", "grants", "lineage", "notifications", "tokens", "account")
 	seen := map[string]bool{}
 	out := v.Sections[:0]
 	for _, s := range v.Sections {
@@ -526,4 +528,35 @@ func (f *Frontend) setUserStatus(c *fiber.Ctx) error {
 	}
 	f.setFlash(c, "ok", "flash.user_status", u.Email)
 	return redirect(c, "/workspace/users")
+}
+
+// accountPage shows the signed-in user's account and the password form.
+type accountPage struct {
+	Page
+	Errors map[string][]catalog.Text
+	Error  string
+}
+
+func (f *Frontend) account(c *fiber.Ctx) error {
+	pg := f.page(c, "workspace")
+	pg.Title = pg.T("ws.account")
+	return f.render(c, http.StatusOK, "account", accountPage{Page: pg})
+}
+
+func (f *Frontend) changePassword(c *fiber.Ctx) error {
+	pg := f.page(c, "workspace")
+	pg.Title = pg.T("ws.account")
+	if c.FormValue("password") != c.FormValue("password2") {
+		return f.render(c, http.StatusUnprocessableEntity, "account", accountPage{Page: pg,
+			Errors: map[string][]catalog.Text{"password2": {catalog.T("两次输入的新密码不一致", "the two new passwords differ")}}})
+	}
+	if err := f.svc.ChangePassword(c.UserContext(), pg.Principal, c.FormValue("current_password"), c.FormValue("password")); err != nil {
+		fe, ok := fieldErrors(err)
+		if !ok {
+			return err
+		}
+		return f.render(c, http.StatusUnprocessableEntity, "account", accountPage{Page: pg, Errors: fe, Error: pg.L(err.(*catalog.Error).Message)})
+	}
+	f.setFlash(c, "ok", "flash.password_changed")
+	return redirect(c, "/workspace/account")
 }

@@ -119,6 +119,8 @@ func (a *App) routes() []route {
 		{method: "POST", path: "/auth/login", tag: "auth", summary: "Sign in; sets the session cookie and returns a bearer token", body: LoginRequest{}, resp: LoginResponse{}, handler: a.login},
 		{method: "POST", path: "/auth/logout", tag: "auth", summary: "End the current session", status: http.StatusNoContent, handler: a.logout},
 		{method: "GET", path: "/me", tag: "auth", summary: "The signed-in user", signedIn: true, resp: MeResponse{}, handler: a.me},
+		{method: "POST", path: "/me/password", tag: "auth", summary: "Change my password; my other sessions end", signedIn: true, body: PasswordChange{}, status: http.StatusNoContent, handler: a.changePassword},
+		{method: "POST", path: "/users/:id/password", tag: "accounts", summary: "Set a user's password (administrators); the user's sessions end", signedIn: true, body: PasswordSet{}, status: http.StatusNoContent, handler: a.setPassword},
 		{method: "POST", path: "/tokens", tag: "auth", summary: "Create a personal API token (shown once)", signedIn: true, body: TokenRequest{}, resp: catalog.NewToken{}, status: http.StatusCreated, handler: a.createToken},
 		{method: "GET", path: "/tokens", tag: "auth", summary: "List my API tokens", signedIn: true, resp: []catalog.APIToken{}, handler: a.listTokens},
 		{method: "DELETE", path: "/tokens/:id", tag: "auth", summary: "Revoke one of my API tokens", signedIn: true, status: http.StatusNoContent, handler: a.revokeToken},
@@ -554,4 +556,37 @@ func (a *App) suggest(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, max-age=30")
 	return c.JSON(out)
+}
+
+// PasswordChange is the body of a password change.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	Password        string `json:"password"`
+}
+
+// PasswordSet is the body of an administrator's password reset.
+type PasswordSet struct {
+	Password string `json:"password"`
+}
+
+func (a *App) changePassword(c *fiber.Ctx) error {
+	var in PasswordChange
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if err := a.svc.ChangePassword(c.UserContext(), principal(c), in.CurrentPassword, in.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+func (a *App) setPassword(c *fiber.Ctx) error {
+	var in PasswordSet
+	if err := decodeBody(c, &in); err != nil {
+		return err
+	}
+	if err := a.svc.SetPassword(c.UserContext(), principal(c), c.Params("id"), in.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
 }

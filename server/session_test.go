@@ -60,3 +60,27 @@ func TestSessionExpiry(t *testing.T) {
 		p.as(dev.token).want(t, 200, "GET", "/api/v1/me", nil)
 	})
 }
+
+func TestPasswordChange(t *testing.T) {
+	p := startPortal(t, testConfig(t.TempDir()))
+	acc := seed(t, p)
+	dev := acc["developer"]
+	var a, b LoginResponse
+	p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &a)
+	p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password}).json(t, &b)
+	r := p.as(a.Token).want(t, 422, "POST", "/api/v1/me/password", PasswordChange{CurrentPassword: "wrong one!!", Password: "a brand new password"})
+	if pr := r.problem(t); len(pr.Errors) != 1 || pr.Errors[0].Field != "current_password" {
+		t.Fatalf("wrong current password: %s", r.body)
+	}
+	p.as(a.Token).want(t, 422, "POST", "/api/v1/me/password", PasswordChange{CurrentPassword: dev.password, Password: "short"})
+	p.as(a.Token).want(t, 204, "POST", "/api/v1/me/password", PasswordChange{CurrentPassword: dev.password, Password: "a brand new password"})
+	p.as(a.Token).want(t, 200, "GET", "/api/v1/me", nil) // the session that changed it goes on
+	p.as(b.Token).want(t, 401, "GET", "/api/v1/me", nil) // the other one ended
+	p.anon().want(t, 401, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: dev.password})
+	p.anon().want(t, 200, "POST", "/api/v1/auth/login", LoginRequest{Email: dev.email, Password: "a brand new password"})
+
+	// Administrators reset; others may not.
+	var me MeResponse
+	p.as(a.Token).want(t, 200, "GET", "/api/v1/me", nil).json(t, &me)
+	p.as(acc["provider"].token).want(t, 403, "POST", "/api/v1/users/"+me.User.ID+"/password", PasswordSet{Password: "taken over!!"})
+}
