@@ -23,6 +23,9 @@ func (s *Service) VisibleDatasets(ctx context.Context, p Principal, after string
 				return nil, "", err
 			}
 			if dec.Allowed {
+				if err := s.datasetForReader(ctx, p, &d); err != nil {
+					return nil, "", err
+				}
 				out = append(out, d)
 			}
 		}

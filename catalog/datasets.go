@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -161,7 +162,11 @@ func (s *Service) hasGrant(ctx context.Context, p Principal, d *Dataset) bool {
 // not exist or is hidden from the principal.
 func (s *Service) Dataset(ctx context.Context, p Principal, id string) (Dataset, error) {
 	rec, _, err := s.viewable(ctx, p, id)
-	return rec.Dataset, err
+	if err != nil {
+		return Dataset{}, err
+	}
+	d := rec.Dataset
+	return d, s.datasetForReader(ctx, p, &d)
 }
 
 // Permissions lists what the principal may do with d and why, for pages
@@ -472,4 +477,36 @@ func checkQueryText(v *Validation, q string) {
 	if !utf8.ValidString(q) {
 		v.Add("q", "encoding", "查询词不是有效的 UTF-8", "the query is not valid UTF-8")
 	}
+}
+
+// datasetForReader hides from a reader what the dataset's metadata must not give
+// away: the address of an external link is where the data is, so only
+// those who may download see it (others follow the portal's own download
+// address, which decides and audits). Sample links stay visible.
+func (s *Service) datasetForReader(ctx context.Context, p Principal, d *Dataset) error {
+	hasLink := false
+	for _, v := range d.Versions {
+		for _, f := range v.Distributions {
+			hasLink = hasLink || (f.Kind == DistURL && !f.Sample)
+		}
+	}
+	if !hasLink {
+		return nil
+	}
+	dec, err := s.authz.Decide(ctx, p.Subject(), ActDownload, s.resource(ctx, p, d))
+	if err != nil || dec.Allowed {
+		return err
+	}
+	versions := slices.Clone(d.Versions)
+	for i := range versions {
+		dists := slices.Clone(versions[i].Distributions)
+		for j := range dists {
+			if dists[j].Kind == DistURL && !dists[j].Sample {
+				dists[j].URL = ""
+			}
+		}
+		versions[i].Distributions = dists
+	}
+	d.Versions = versions
+	return nil
 }

@@ -157,6 +157,9 @@ func (s *Service) Search(ctx context.Context, p Principal, r SearchRequest) (Sea
 		if !dec.Allowed {
 			continue
 		}
+		if err := s.datasetForReader(ctx, p, &d); err != nil {
+			return SearchResponse{}, err
+		}
 		out.Hits = append(out.Hits, SearchHit{Dataset: d, Score: h.Score, Highlight: h.Highlights})
 	}
 	for name, counts := range res.Facets {

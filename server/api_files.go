@@ -37,7 +37,7 @@ func (a *App) filesRoutes() []route {
 				{name: "sample", kind: "boolean", help: "mark the file as the dataset's public sample"}},
 			rawBody: "application/octet-stream", resp: catalog.Distribution{}, status: http.StatusCreated, handler: a.uploadFile},
 		{method: "POST", path: "/datasets/:id/versions/:number/links", tag: "files", signedIn: true,
-			summary: "Add an external http(s) link to a version (edit permission); links are published with the dataset's metadata",
+			summary: "Add an external http(s) link to a version (edit permission); its address shows only to those who may download",
 			body:    catalog.NewLink{}, resp: catalog.Distribution{}, status: http.StatusCreated, handler: a.addLink},
 		{method: "GET", path: "/datasets/:id/files/:fid", tag: "files",
 			summary: "Download a file (download permission; the sample: view permission). Single byte ranges (206, 416), ETag = SHA-256, If-None-Match, If-Range; " +

@@ -116,3 +116,28 @@ func TestExportsShowOnlyWhatTheCallerMaySee(t *testing.T) {
 	})
 	p.anon().want(t, 400, "GET", "/api/3/action/package_search?rows=1000", nil)
 }
+
+// TestLinkAddressesNeedDownload: an external link's address is where the
+// data is, so only those who may download see it — in the dataset, search
+// hits and exports alike.
+func TestLinkAddressesNeedDownload(t *testing.T) {
+	p := startPortal(t, testConfig(t.TempDir()))
+	acc := seed(t, p)
+	ids := tierSet(t, p, acc["provider"])
+	cond := ids[catalog.TierConditional]
+	prov := p.as(acc["provider"].token)
+	prov.want(t, 201, "POST", "/api/v1/datasets/"+cond+"/versions", catalog.NewVersion{Number: "1"})
+	secret := "https://bucket.example.cn/signed/data.tar?key=SECRET"
+	prov.want(t, 201, "POST", "/api/v1/datasets/"+cond+"/versions/1/links", catalog.NewLink{URL: secret, Title: "全部数据"})
+	p.waitIndexed()
+	if r := prov.want(t, 200, "GET", "/api/v1/datasets/"+cond, nil); !strings.Contains(string(r.body), secret) {
+		t.Fatal("the provider does not see its own link")
+	}
+	for name, c := range map[string]*client{"anonymous": p.anon(), "developer": p.as(acc["developer"].token)} {
+		for _, path := range []string{"/api/v1/datasets/" + cond, "/api/v1/search?q=", "/api/v1/dcat", "/api/3/action/package_show?id=" + cond} {
+			if r := c.want(t, 200, "GET", path, nil); strings.Contains(string(r.body), "SECRET") {
+				t.Errorf("%s sees the link address in %s", name, path)
+			}
+		}
+	}
+}
