@@ -393,6 +393,18 @@ func journeys(t *testing.T, js bool) {
 		mustContain(t, "home", b.page(), "江苏省高质量数据集门户", "最新发布", "精选：响应建设清单的数据集")
 		b.screenshot("home")
 
+		if js {
+			// Search as you type: proposals appear under the box.
+			if err := chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.ID("q"), "CT")); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS("#q-suggestions li a"))); err != nil {
+				t.Fatal(err)
+			}
+			mustContain(t, "suggestions", b.text("#q-suggestions"), "CT")
+			mustNotContain(t, "suggestions", b.text("#q-suggestions"), "胃癌病理切片图像数据集")
+			b.screenshot("suggestions")
+		}
 		// A Chinese query and a facet.
 		b.set("q", "医学影像")
 		if st := b.submit(`form.search button[type=submit]`); st != 200 {
