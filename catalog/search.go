@@ -162,10 +162,15 @@ func (s *Service) Search(ctx context.Context, p Principal, r SearchRequest) (Sea
 		}
 		out.Hits = append(out.Hits, SearchHit{Dataset: d, Score: h.Score, Highlight: h.Highlights})
 	}
+	lists := map[string]*ConstructionList{}
 	for name, counts := range res.Facets {
 		vals := make([]FacetValue, 0, len(counts))
 		for _, c := range counts {
-			vals = append(vals, FacetValue{Value: c.Value, Label: s.facetLabel(ctx, name, c.Value), Count: c.Count})
+			l := s.facetLabel(ctx, name, c.Value)
+			if name == FacetList {
+				l = s.itemLabel(ctx, p, lists, c.Value)
+			}
+			vals = append(vals, FacetValue{Value: c.Value, Label: l, Count: c.Count})
 		}
 		out.Facets[name] = vals
 	}
@@ -240,4 +245,34 @@ func (s *Service) Suggest(ctx context.Context, p Principal, q string) ([]Suggest
 		out = append(out, Suggestion{ID: h.ID, Title: h.Title, TitleEn: h.TitleEn})
 	}
 	return out, nil
+}
+
+// itemLabel labels a construction-list item reference ("2026-1-07") with
+// the item's name, when the caller may read its list; lists caches the
+// lists read for one response.
+func (s *Service) itemLabel(ctx context.Context, p Principal, lists map[string]*ConstructionList, ref string) Text {
+	i := strings.LastIndex(ref, "-")
+	if i <= 0 {
+		return T(ref, ref)
+	}
+	id, code := ref[:i], ref[i+1:]
+	l, seen := lists[id]
+	if !seen {
+		if rec, _, err := s.readableList(ctx, p, id); err == nil {
+			l = &rec.ConstructionList
+		}
+		lists[id] = l
+	}
+	if l != nil {
+		for _, it := range l.Items {
+			if it.Code == code {
+				en := it.NameEn
+				if en == "" {
+					en = it.Name
+				}
+				return T(ref+" "+it.Name, ref+" "+en)
+			}
+		}
+	}
+	return T(ref, ref)
 }

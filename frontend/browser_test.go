@@ -411,7 +411,7 @@ func journeys(t *testing.T, js bool) {
 			t.Fatalf("search: %d", st)
 		}
 		page := b.page()
-		mustContain(t, "search", page, "脑部MRI医学影像分割数据集", "行业领域")
+		mustContain(t, "search", page, "脑部MRI医学影像分割数据集", "行业领域", "2026-1-07 医学影像标注数据集")
 		// Important data (visible to verified organisations only) is nowhere.
 		mustNotContain(t, "anonymous search", page, "胃癌病理切片图像数据集", "眼底彩照医疗影像数据集")
 		b.follow(`.facet a[href*="modality=image"]`)
