@@ -750,3 +750,11 @@ func (s *Service) SetUserStatus(ctx context.Context, p Principal, userID, status
 	u.PasswordHash = ""
 	return u, nil
 }
+
+// MayVerifyOrganizations reports, as an error with its explanation, why the
+// caller may not verify organisations (nil if they may); the organisations
+// page asks before it shows its forms.
+func (s *Service) MayVerifyOrganizations(ctx context.Context, p Principal) error {
+	_, err := s.decide(ctx, p, ActVerifyOrg, Resource{})
+	return err
+}

@@ -81,21 +81,28 @@ func (s *Service) Kick() {
 	}
 }
 
+// MayRegisterDataset reports, as an error with its explanation, why the
+// caller may not register datasets (nil if they may): the registration
+// form asks before it is shown, CreateDataset before it writes.
+func (s *Service) MayRegisterDataset(ctx context.Context, p Principal, tier Tier) (Decision, error) {
+	if !p.SignedIn() {
+		return Decision{}, &Error{Kind: KindUnauthenticated, Message: msgSignIn}
+	}
+	if p.Org == nil {
+		return Decision{}, &Error{Kind: KindForbidden, Message: T("只有属于某个机构的数据提供者可以登记数据集", "only providers who belong to an organisation can register datasets")}
+	}
+	return s.decide(ctx, p, ActEdit, Resource{Tier: tier, OwnerOrg: p.Org.ID, Status: StatusDraft})
+}
+
 // CreateDataset registers a draft dataset for the caller's organisation.
 // Invalid for bad fields; Conflict if the id is not available.
 func (s *Service) CreateDataset(ctx context.Context, p Principal, in NewDataset) (Dataset, error) {
-	if !p.SignedIn() {
-		return Dataset{}, &Error{Kind: KindUnauthenticated, Message: msgSignIn}
-	}
-	if p.Org == nil {
-		return Dataset{}, &Error{Kind: KindForbidden, Message: T("只有属于某个机构的数据提供者可以登记数据集", "only providers who belong to an organisation can register datasets")}
+	dec, err := s.MayRegisterDataset(ctx, p, in.Tier)
+	if err != nil {
+		return Dataset{}, err
 	}
 	in.ID = strings.TrimSpace(in.ID)
 	if err := listItemsReadOnly(in.ListItems, nil); err != nil {
-		return Dataset{}, err
-	}
-	dec, err := s.decide(ctx, p, ActEdit, Resource{Tier: in.Tier, OwnerOrg: p.Org.ID, Status: StatusDraft})
-	if err != nil {
 		return Dataset{}, err
 	}
 	now := s.now()

@@ -196,6 +196,9 @@ func textOf(f catalog.DatasetFields) map[string]string {
 
 func (f *Frontend) newDatasetForm(c *fiber.Ctx) error {
 	pg := f.page(c, "workspace")
+	if _, err := f.svc.MayRegisterDataset(c.UserContext(), pg.Principal, catalog.TierOpen); err != nil {
+		return err
+	}
 	pg.Title = pg.T("ws.new_dataset")
 	return f.render(c, http.StatusOK, "dataset_form", datasetForm{Page: pg, F: catalog.DatasetFields{Tier: catalog.TierOpen, License: "CC-BY-4.0"}, Text: map[string]string{}})
 }
@@ -444,6 +447,9 @@ func (f *Frontend) orgsView(c *fiber.Ctx, v orgsPage, status int) error {
 
 func (f *Frontend) orgs(c *fiber.Ctx) error {
 	pg := f.page(c, "workspace")
+	if err := f.svc.MayVerifyOrganizations(c.UserContext(), pg.Principal); err != nil {
+		return err
+	}
 	pg.Title = pg.T("ws.orgs")
 	return f.orgsView(c, orgsPage{Page: pg, In: catalog.NewOrganization{Kind: "provider"}}, http.StatusOK)
 }

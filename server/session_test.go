@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,4 +84,23 @@ func TestPasswordChange(t *testing.T) {
 	var me MeResponse
 	p.as(a.Token).want(t, 200, "GET", "/api/v1/me", nil).json(t, &me)
 	p.as(acc["provider"].token).want(t, 403, "POST", "/api/v1/users/"+me.User.ID+"/password", PasswordSet{Password: "taken over!!"})
+}
+
+// TestPagesAskBeforeShowingForms: pages whose forms the caller could not
+// use answer with the explanation instead of the form.
+func TestPagesAskBeforeShowingForms(t *testing.T) {
+	p := startPortal(t, testConfig(t.TempDir()))
+	acc := seed(t, p)
+	html := []string{"Accept", "text/html"}
+	p.as(acc["provider"].token).want(t, 200, "GET", "/workspace/datasets/new", nil, html...)
+	for _, who := range []string{"developer", "bureau"} {
+		p.as(acc[who].token).want(t, 403, "GET", "/workspace/datasets/new", nil, html...)
+	}
+	p.as(acc["bureau"].token).want(t, 200, "GET", "/workspace/orgs", nil, html...)
+	for _, who := range []string{"developer", "provider"} {
+		r := p.as(acc[who].token).want(t, 403, "GET", "/workspace/orgs", nil, html...)
+		if !strings.Contains(string(r.body), "<html") {
+			t.Fatalf("%s: not an error page", who)
+		}
+	}
 }
