@@ -48,3 +48,39 @@ func TestNoRouteFailsOnBadInput(t *testing.T) {
 	}
 	t.Logf("%d requests", n)
 }
+
+// TestNoPageFailsOnBadInput does the same for the pages: every page route,
+// odd path values, bad query parameters and garbage forms, anonymously and
+// per role: never a 500.
+func TestNoPageFailsOnBadInput(t *testing.T) {
+	p := startPortal(t, testConfig(t.TempDir()))
+	acc := seed(t, p)
+	tierSet(t, p, acc["provider"])
+	callers := map[string]*client{"anonymous": p.anon(), "provider": p.as(acc["provider"].token),
+		"developer": p.as(acc["developer"].token), "bureau": p.as(acc["bureau"].token)}
+	forms := []string{"", "a=b&c", "title=" + strings.Repeat("长", 3000) + "&tier=secret&records=many&days=-5&approve=maybe&version=..%2F..",
+		"id=ct-open&number=1.0&file=x&rev=abc&duration_days=1e9&accept_terms=on&state=nonsense"}
+	n := 0
+	for _, rt := range p.app.fiber.GetRoutes(true) {
+		if strings.HasPrefix(rt.Path, "/api/") || rt.Method == "HEAD" || rt.Method == "USE" || strings.Contains(rt.Path, "*") {
+			continue
+		}
+		for name, c := range callers {
+			for i, pv := range []string{"ct-open", "no-such", url.PathEscape("中文"), "2026-1", "01"} {
+				path := fiberParam.ReplaceAllString(rt.Path, pv) + []string{"", "?page=-3&state=%00&lang=xx", "?q=" + url.QueryEscape("<b>"), "?after=zz&from=bad&role=x"}[i%4]
+				var body any
+				hdr := []string{"Accept", "text/html"}
+				if rt.Method == "POST" {
+					body = forms[(i+n)%len(forms)]
+					hdr = append(hdr, "Content-Type", "application/x-www-form-urlencoded")
+				}
+				res := c.do(t, rt.Method, path, body, hdr...)
+				n++
+				if res.status >= 500 {
+					t.Errorf("%s %s as %s: %d %.300s", rt.Method, path, name, res.status, res.body)
+				}
+			}
+		}
+	}
+	t.Logf("%d requests", n)
+}
